@@ -1,0 +1,45 @@
+# The two commands: `make run` (serve the site) and `make test` (the suite).
+# Everything (venv, packages, PostgreSQL primary + 2 replicas, Redis) is set up
+# by the project itself; see README.md.
+
+SHELL := /bin/bash
+PYTHON_BIN := $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STACK := $(PY) deploy/localstack.py
+
+.PHONY: venv up down run test test-stack-up test-stack-down bench clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	@test -x $(PY) || $(PYTHON_BIN) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+up: venv
+	$(STACK) up --web
+
+down:
+	@if [ -x $(PY) ]; then $(STACK) down; else python3 deploy/localstack.py down; fi
+
+run: up
+	@trap '$(MAKE) --no-print-directory down; exit 0' INT TERM; \
+	  logs=$$($(STACK) env | sed -n 's/^export STACK_STATE_DIR=//p')/logs; \
+	  tail -n 20 -F $$logs/web.log $$logs/access.log $$logs/scheduler.log & wait
+
+# The test stack has its own ports and data (STACK_NAME=test), so it never
+# touches a running `make up` stack. It is stopped whatever the outcome.
+test: venv
+	@STACK_NAME=test $(STACK) up
+	@set -a; eval "$$(STACK_NAME=test $(STACK) env)"; set +a; \
+	  export SECRET_KEY=test-secret-key DEBUG=off; \
+	  $(PY) manage.py collectstatic --noinput -v 0 && \
+	  $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	  STACK_NAME=test $(STACK) down; exit $$rc
+
+bench: venv
+	@STACK_NAME=bench $(PY) bench/run.py $(if $(QUICK),--quick,)
+
+clean: down
+	rm -rf .state

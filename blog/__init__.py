@@ -1,0 +1,1 @@
+"""The blog: posts, tags, comments, the readers' pages and the editors' admin."""

@@ -1,0 +1,6 @@
+"""App config of the blog."""
+from django.apps import AppConfig
+
+
+class BlogConfig(AppConfig):
+    name = "blog"

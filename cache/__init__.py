@@ -1,0 +1,1 @@
+"""Full-page cache (placeholder until the cache issue lands)."""

@@ -1,0 +1,34 @@
+#!/usr/bin/env python
+"""The scheduler process: runs `publish_due` every few seconds, forever.
+
+The local stack and docker-compose both run it, so scheduled posts appear on
+time without anyone acting. SCHEDULER_INTERVAL (seconds, default 5) sets the pace.
+"""
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "site"), str(ROOT)]
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
+
+
+def main():
+    import django
+    from django.core.management import call_command
+    from django.db import close_old_connections
+
+    django.setup()
+    interval = float(os.environ.get("SCHEDULER_INTERVAL", "5"))
+    while True:
+        try:
+            call_command("publish_due")
+        except Exception as error:  # keep the loop alive; Sentry has the traceback
+            print(f"scheduler: publish_due failed: {error!r}", file=sys.stderr, flush=True)
+        close_old_connections()
+        time.sleep(interval)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""The site itself on the local stack: migrate, editor account, demo content,
+gunicorn and the scheduler, all in the background with pid files.
+"""
+import os
+import secrets
+import subprocess
+import sys
+import urllib.request
+
+from . import system
+from .config import REPO
+from .system import say
+
+SEED_POSTS = 300
+
+
+def python():
+    venv = REPO / ".venv" / "bin" / "python"
+    return str(venv) if venv.exists() else sys.executable
+
+
+def environment(config):
+    env = dict(os.environ)
+    env.update(config.environment())
+    env.setdefault("SECRET_KEY", secret_key(config))
+    env.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+    env.setdefault("APP_VERSION", app_version())
+    return env
+
+
+def secret_key(config):
+    """A per-stack key kept in the state folder, so sessions survive restarts."""
+    path = config.path("secret_key")
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def app_version():
+    result = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"],
+                            capture_output=True, text=True)
+    return result.stdout.strip() or "dev"
+
+
+def manage(config, *args, check=True):
+    return subprocess.run([python(), str(REPO / "manage.py"), *args], env=environment(config),
+                          check=check, cwd=REPO)
+
+
+def prepare(config):
+    """Migrate on the primary, create the editor account, seed demo content once."""
+    manage(config, "migrate", "--noinput", "-v", "0")
+    manage(config, "collectstatic", "--noinput", "-v", "0")
+    password_file = config.path("editor_password")
+    if not password_file.exists():
+        password_file.write_text(secrets.token_urlsafe(12))
+        password_file.chmod(0o600)
+    manage(config, "local_editor", "--password-file", str(password_file))
+    seeded = config.path("seeded")
+    if not seeded.exists():
+        manage(config, "seed", "--posts", str(SEED_POSTS))
+        seeded.write_text("yes\n")
+
+
+def gunicorn_pidfile(config):
+    return config.path("gunicorn.pid")
+
+
+def scheduler_pidfile(config):
+    return config.path("scheduler.pid")
+
+
+def web_running(config):
+    return system.pid_alive(system.read_pid(gunicorn_pidfile(config)), "gunicorn")
+
+
+def start(config):
+    if not web_running(config):
+        say(f"gunicorn on http://127.0.0.1:{config.web_port}")
+        subprocess.run(
+            [python(), "-m", "gunicorn", "-c", str(REPO / "deploy" / "gunicorn.conf.py"),
+             "--bind", f"127.0.0.1:{config.web_port}", "--daemon",
+             "--pid", str(gunicorn_pidfile(config)),
+             "--access-logfile", str(config.path("logs", "access.log")),
+             "--error-logfile", str(config.path("logs", "web.log")), "wsgi:application"],
+            env=environment(config), check=True, cwd=REPO,
+        )
+    if not system.pid_alive(system.read_pid(scheduler_pidfile(config)), "scheduler"):
+        log = open(config.path("logs", "scheduler.log"), "a")
+        process = subprocess.Popen(
+            [python(), str(REPO / "deploy" / "scheduler.py")], env=environment(config),
+            stdout=log, stderr=log, stdin=subprocess.DEVNULL, cwd=REPO, start_new_session=True,
+        )
+        scheduler_pidfile(config).write_text(f"{process.pid}\n")
+    if not system.wait_until(lambda: answers(config), 30, interval=0.1):
+        raise SystemExit(f"[stack] the site did not answer on :{config.web_port} "
+                         f"(see {config.path('logs', 'web.log')})")
+
+
+def answers(config):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{config.web_port}/healthz", timeout=1) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+def stop(config):
+    stopped = system.stop_pid(system.read_pid(scheduler_pidfile(config)), "scheduler")
+    return system.stop_pid(system.read_pid(gunicorn_pidfile(config)), "gunicorn") or stopped

@@ -1,0 +1,1 @@
+"""Which database a query goes to (placeholder until the routing issue lands)."""

@@ -1,0 +1,200 @@
+"""Settings, all from the environment (12-factor), with safe local defaults.
+
+`site/` is a folder on the import path, not a package (`site` is a stdlib
+module), so this module is imported as plain `settings`. Every variable is
+documented, with its default, in the README's "Configuration" section.
+"""
+import os
+import sys
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+if str(BASE_DIR) not in sys.path:
+    sys.path.insert(0, str(BASE_DIR))
+
+
+def env_flag(name, default=False):
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name, default=""):
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_number(name, default, kind=float):
+    value = os.environ.get(name, "")
+    try:
+        return kind(value) if value.strip() else default
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from error
+
+
+DEBUG = env_flag("DEBUG")
+HTTPS = env_flag("HTTPS")
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off.")
+    SECRET_KEY = "insecure-local-development-key-only-for-debug-mode"
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
+APP_VERSION = os.environ.get("APP_VERSION", "dev")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
+    "django.contrib.postgres",
+    "routing",
+    "cache",
+    "blog",
+]
+
+MIDDLEWARE = [
+    # Outermost: picks the read server before any query (sessions included)
+    # and sets the pin cookie after every write, including session saves.
+    "routing.middleware.RoutingMiddleware",
+    # Miss path of the page cache: stores what the view rendered, by tags.
+    # Hits never get here: cache.wsgi answers them in front of Django.
+    "cache.middleware.PageCacheMiddleware",
+    # HSTS, SSL redirect, nosniff, Referrer-Policy.
+    "django.middleware.security.SecurityMiddleware",
+    # Hashed, compressed static files with far-future caching, before sessions
+    # so that assets never touch the session or the database.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    # Editors' forms (the admin); the readers' comment form has its own
+    # page-level token so that cached pages carry no per-user token.
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "urls"
+WSGI_APPLICATION = "wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Databases: one primary, zero or more streaming replicas -----------------
+STATEMENT_TIMEOUT_MS = int(env_number("STATEMENT_TIMEOUT_MS", 5000, int))
+LOCAL_DATABASE_URL = "postgres://postgres@127.0.0.1:54320/blog"
+LOCAL_REPLICA_URLS = "postgres://postgres@127.0.0.1:54321/blog,postgres://postgres@127.0.0.1:54322/blog"
+
+
+def database(url, alias):
+    """One alias: its own application_name (so the server can tell who asked),
+    a statement timeout, a short connect timeout and persistent connections."""
+    config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    config["OPTIONS"] = {
+        "application_name": f"blog:{alias}",
+        "connect_timeout": 2,
+        "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
+    }
+    return config
+
+
+DATABASES = {"default": database(os.environ.get("DATABASE_URL", LOCAL_DATABASE_URL), "default")}
+REPLICA_URLS = env_list("REPLICA_URLS", LOCAL_REPLICA_URLS)  # set but empty: no replicas
+for number, url in enumerate(REPLICA_URLS, start=1):
+    alias = f"replica{number}"
+    DATABASES[alias] = database(url, alias)
+    # Tests create the test database on the primary only; it reaches this
+    # alias's own server by replication (MIRROR only copies the NAME).
+    DATABASES[alias]["TEST"] = {"MIRROR": "default"}
+REPLICA_ALIASES = [alias for alias in DATABASES if alias != "default"]
+DATABASE_ROUTERS = ["routing.router.ReplicaRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+MAX_REPLICA_LAG_SECONDS = env_number("MAX_REPLICA_LAG_SECONDS", 10.0)
+MAX_REPLICA_LAG_BYTES = int(env_number("MAX_REPLICA_LAG_BYTES", 16 * 1024 * 1024, int))
+REPLICA_HEALTH_INTERVAL = env_number("REPLICA_HEALTH_INTERVAL", 0.25)
+PIN_MAX_AGE = env_number("PIN_MAX_AGE", 30.0)
+
+# --- Redis: page cache, rate limits -----------------------------------------
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:63790/0")
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "dj",
+        "OPTIONS": {
+            # Short timeouts: with Redis down a request pays milliseconds, not seconds.
+            "SOCKET_CONNECT_TIMEOUT": 0.05,
+            "SOCKET_TIMEOUT": 0.2,
+            "IGNORE_EXCEPTIONS": False,
+        },
+    }
+}
+PAGE_CACHE_TTL = int(env_number("PAGE_CACHE_TTL", 300, int))
+PAGE_CACHE_GRACE = int(env_number("PAGE_CACHE_GRACE", 60, int))
+COMMENT_RATE_LIMIT = os.environ.get("COMMENT_RATE_LIMIT", "5/min")
+COMMENT_MODERATION = env_flag("COMMENT_MODERATION")
+
+# --- Sessions and security ----------------------------------------------------
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = HTTPS
+if HTTPS:
+    # The TLS-terminating proxy says which scheme the client used.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {"blog": {"level": "INFO"}, "routing": {"level": "INFO"}, "cache": {"level": "INFO"}},
+}
