@@ -7,6 +7,7 @@ PYTHON_BIN := $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STACK := $(PY) deploy/localstack.py
+TEST_STACK ?= test
 
 .PHONY: venv up down run test test-stack-up test-stack-down bench clean
 
@@ -18,25 +19,25 @@ $(VENV)/.installed: requirements.txt
 	@touch $@
 
 up: venv
-	$(STACK) up --web
+	STACK_NAME=dev $(STACK) up --web
 
 down:
-	@if [ -x $(PY) ]; then $(STACK) down; else python3 deploy/localstack.py down; fi
+	@if [ -x $(PY) ]; then STACK_NAME=dev $(STACK) down; else STACK_NAME=dev python3 deploy/localstack.py down; fi
 
 run: up
 	@trap '$(MAKE) --no-print-directory down; exit 0' INT TERM; \
-	  logs=$$($(STACK) env | sed -n 's/^export STACK_STATE_DIR=//p')/logs; \
+	  logs=$$(STACK_NAME=dev $(STACK) env | sed -n 's/^export STACK_STATE_DIR=//p')/logs; \
 	  tail -n 20 -F $$logs/web.log $$logs/access.log $$logs/scheduler.log & wait
 
 # The test stack has its own ports and data (STACK_NAME=test), so it never
 # touches a running `make up` stack. It is stopped whatever the outcome.
 test: venv
-	@STACK_NAME=test $(STACK) up
-	@set -a; eval "$$(STACK_NAME=test $(STACK) env)"; set +a; \
+	@STACK_NAME=$(TEST_STACK) $(STACK) up
+	@set -a; eval "$$(STACK_NAME=$(TEST_STACK) $(STACK) env)"; set +a; \
 	  export SECRET_KEY=test-secret-key DEBUG=off; \
 	  $(PY) manage.py collectstatic --noinput -v 0 && \
 	  $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
-	  STACK_NAME=test $(STACK) down; exit $$rc
+	  STACK_NAME=$(TEST_STACK) $(STACK) down; exit $$rc
 
 bench: venv
 	@STACK_NAME=bench $(PY) bench/run.py $(if $(QUICK),--quick,)
