@@ -98,7 +98,7 @@ def start_or_stop(config, action, component):
     elif component == "primary":
         datadir = config.path("primary")
         if action == "start":
-            postgres.start(datadir, config.path("logs", "primary.log"))
+            postgres.start(datadir, config.path("logs", "primary.log"), config.pg_port)
         else:
             postgres.stop(datadir)
     else:

@@ -1,4 +1,27 @@
-"""Per-request routing state (placeholder)."""
+"""Per-request routing: decide what the request must see, retry a failed
+replica read elsewhere, and carry the session's position in the pin cookie.
+
+- A valid pin cookie makes the request read from a server at or past its LSN.
+- Unsafe methods and logged-in sessions read from the primary.
+- A GET/HEAD whose replica read fails (connection lost, hot-standby conflict)
+  is run again, whole, on another server; the replica leaves rotation.
+- A write while the primary is down gets a 503 "read-only" page.
+- After a committed write the response pins the session to the write's LSN;
+  a pinned session's pin follows what it has seen (monotonic reads) and is
+  dropped once every replica in rotation has replayed it.
+"""
+import logging
+
+from django.db import connections
+
+from . import conf, context, readonly
+from .errors import is_connection_error, is_replica_failure
+from .health import monitor
+from .pin import clear_pin, read_pin, set_pin
+
+logger = logging.getLogger(__name__)
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
 
 
 class RoutingMiddleware:
@@ -6,4 +29,62 @@ class RoutingMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        position = request.read_position = self.position_for(request)
+        with context.activate(position):
+            response = self.get_response(request)
+        self.update_pin(request, response, position)
+        return response
+
+    def position_for(self, request):
+        position = context.ReadPosition()
+        if conf.pinning_enabled():
+            position.min_lsn = read_pin(request)
+            position.pinned = bool(position.min_lsn)
+        if request.method not in SAFE_METHODS:
+            position.primary_reason = "write-request"
+        elif conf.session_cookie_name() in request.COOKIES:
+            # Editors must never see a stale copy of what they edit.
+            position.primary_reason = "logged-in"
+        return position
+
+    def process_exception(self, request, exception):
+        position = getattr(request, "read_position", None)
+        if position is None:
+            return None
+        if request.method in ("GET", "HEAD") and is_replica_failure(exception, position):
+            return self.retry_elsewhere(request, position, exception)
+        if request.method not in SAFE_METHODS and is_connection_error(exception):
+            monitor().mark_down(conf.PRIMARY, f"write failed: {exception}")
+            _close_quietly(conf.PRIMARY)  # reconnect on the next request
+            return readonly.response(request)
+        return None
+
+    def retry_elsewhere(self, request, position, exception):
+        failed = position.alias
+        logger.warning("read on %s failed (%s); running %s again elsewhere", failed,
+                       str(exception).strip().splitlines()[0] if str(exception) else exception,
+                       request.path)
+        if is_connection_error(exception):
+            monitor().mark_down(failed, f"read failed: {exception}")
+        _close_quietly(failed)
+        position.forget_server(failed)
+        position.retried = True
         return self.get_response(request)
+
+    def update_pin(self, request, response, position):
+        if not conf.pinning_enabled() or not conf.replica_aliases():
+            return
+        if position.wrote_lsn:
+            set_pin(response, max(position.wrote_lsn, position.min_lsn))
+        elif position.pinned:
+            if monitor().all_caught_up(position.min_lsn):
+                clear_pin(response)
+            elif position.snapshot_lsn > position.min_lsn and not position.degraded:
+                set_pin(response, position.snapshot_lsn)  # never read behind what it saw
+
+
+def _close_quietly(alias):
+    try:
+        connections[alias].close()
+    except Exception:  # a broken connection may fail to close; it is gone either way
+        pass

@@ -1,15 +1,90 @@
-"""Database router (placeholder: everything on the primary)."""
+"""The database router: writes to the primary, reads to one replica per
+request that has replayed everything the request must see.
+
+Reads go to the primary when the code asked for it (`use_primary()`), inside
+`transaction.atomic()` on the primary, outside a request (management
+commands, jobs: unless `pinned_to(lsn)`), for unsafe methods and logged-in
+sessions (the middleware says so), and when no replica in rotation has
+replayed the request's pin.
+"""
+import logging
+
+from django.db import DatabaseError, connections
+
+from . import conf, context
+from .health import monitor
+from .lsn import PRIMARY_SNAPSHOT_SQL, REPLAY_LSN_SQL
+
+logger = logging.getLogger(__name__)
+
+
+def read_alias():
+    """The alias the current code reads from."""
+    if context.primary_forced() or connections[conf.PRIMARY].in_atomic_block:
+        return conf.PRIMARY
+    position = context.current()
+    if position is None:
+        return conf.PRIMARY
+    if not position.alias:
+        choose_server(position)
+    return position.alias
+
+
+def choose_server(position):
+    """Fix the position's server for the rest of the request, and its snapshot."""
+    health = monitor()
+    while True:
+        alias = _candidate(position, health)
+        try:
+            position.snapshot_lsn = measure_snapshot(alias)
+        except DatabaseError as error:
+            health.mark_down(alias, f"connect failed: {error}")
+            connections[alias].close_if_unusable_or_obsolete()
+            if alias in position.excluded:  # already retried everything
+                raise
+            position.excluded.add(alias)
+            continue
+        if alias != conf.PRIMARY and position.snapshot_lsn < position.min_lsn:
+            position.excluded.add(alias)  # the health view was optimistic: skip it
+            continue
+        position.alias = alias
+        return alias
+
+
+def _candidate(position, health):
+    if position.primary_reason and conf.PRIMARY not in position.excluded:
+        return conf.PRIMARY
+    replica = health.pick(position.min_lsn, exclude=position.excluded)
+    if replica:
+        return replica
+    if conf.PRIMARY not in position.excluded and health.primary.up:
+        return conf.PRIMARY
+    # Primary down: read-only mode. Serve the freshest replica that answers.
+    fallback = health.freshest_up(exclude=position.excluded - {conf.PRIMARY})
+    if fallback is None:
+        fallback = next(iter(sorted(set(conf.replica_aliases()) - position.excluded)), conf.PRIMARY)
+    position.degraded = "primary-down"
+    position.min_lsn = 0
+    return fallback
+
+
+def measure_snapshot(alias):
+    """The server's position before the request's first query on it."""
+    sql = PRIMARY_SNAPSHOT_SQL if alias == conf.PRIMARY else REPLAY_LSN_SQL
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql)
+        return int(cursor.fetchone()[0])
 
 
 class ReplicaRouter:
     def db_for_read(self, model, **hints):
-        return "default"
+        return read_alias()
 
     def db_for_write(self, model, **hints):
-        return "default"
+        return conf.PRIMARY
 
     def allow_relation(self, obj1, obj2, **hints):
         return True
 
     def allow_migrate(self, db, app_label, model_name=None, **hints):
-        return db == "default"
+        return db == conf.PRIMARY

@@ -21,7 +21,9 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def replicated_db(transactional_db, django_db_blocker):
-    """Committing tests that may read from replicas; replicas start caught up."""
+def replicated_db(transactional_db):
+    """Committing tests that may read from replicas; replicas start caught up.
+    Modules using it mark themselves
+    `pytest.mark.django_db(transaction=True, databases="__all__")`."""
     cluster.wait_all_replayed()
     yield

@@ -14,7 +14,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 # name -> (primary port, web port); replicas take the next ports, Redis +10.
-PORT_BASES = {"dev": (54320, 8000), "test": (55320, 55340), "bench": (56320, 56340)}
+# The test and bench ports sit below Linux's ephemeral range (32768-60999):
+# a client socket that happened to take a server's port as its own would
+# otherwise block that server's restart for a minute (TIME_WAIT).
+PORT_BASES = {"dev": (54320, 8000), "test": (25320, 25340), "bench": (26320, 26340)}
 REPLICA_NAMES = ("replica1", "replica2")
 
 

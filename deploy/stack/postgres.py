@@ -6,6 +6,7 @@ made with `pg_basebackup -R -X stream -S <slot>` and can be rebuilt when they
 fall too far behind. Authentication is `trust` on loopback only: this is a
 local development and test stack, never a deployment.
 """
+import re
 import shutil
 import subprocess
 import time
@@ -63,9 +64,10 @@ def running(datadir):
     return system.pid_alive(pid, "postgres")
 
 
-def start(datadir, logfile):
+def start(datadir, logfile, port):
     if running(datadir):
         return
+    system.wait_port_free(port)
     run([postgres_bin("pg_ctl"), "-D", str(datadir), "-l", str(logfile), "-w", "-t", "60", "start"])
 
 
@@ -100,7 +102,7 @@ def create_primary(config):
 def start_primary(config):
     create_primary(config)
     write_settings(config.path("primary"), config.pg_port)
-    start(config.path("primary"), config.path("logs", "primary.log"))
+    start(config.path("primary"), config.path("logs", "primary.log"), config.pg_port)
     if psql(config.pg_port, "SELECT 1 FROM pg_database WHERE datname = 'blog'") != "1":
         psql(config.pg_port, "CREATE DATABASE blog")
     psql(config.pg_port, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements", database="blog")
@@ -131,8 +133,18 @@ def create_replica(config, name, port):
 def start_replica(config, name, port):
     create_replica(config, name, port)
     write_settings(config.path(name), port)
-    start(config.path(name), config.path("logs", f"{name}.log"))
+    follow_primary_port(config.path(name), config.pg_port)
+    start(config.path(name), config.path("logs", f"{name}.log"), port)
     set_apply_delay(port, config.replica_apply_delay or "0")
+
+
+def follow_primary_port(datadir, primary_port):
+    """Keep primary_conninfo (written by pg_basebackup -R) on the primary's current port."""
+    auto = datadir / "postgresql.auto.conf"
+    text = auto.read_text()
+    updated = re.sub(r"(primary_conninfo = '[^']*?port=)\d+", rf"\g<1>{primary_port}", text)
+    if updated != text:
+        auto.write_text(updated)
 
 
 def rebuild_replica(config, name, port):

@@ -36,6 +36,7 @@ def start(config):
     folder = config.path("redis")
     folder.mkdir(parents=True, exist_ok=True)
     system.give_to_run_user(folder)
+    system.wait_port_free(config.redis_port)
     say(f"redis on :{config.redis_port}")
     system.run([
         system.redis_bin(), "--port", str(config.redis_port), "--bind", "127.0.0.1",

@@ -9,6 +9,7 @@ import os
 import pwd
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -141,6 +142,26 @@ def stop_pid(pid, expect, timeout=10.0, sig=signal.SIGTERM):
         os.kill(pid, signal.SIGKILL)
         wait_until(lambda: not pid_alive(pid), 5)
     return True
+
+
+def port_free(port):
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def wait_port_free(port, timeout=70):
+    """A just-closed client connection may hold a port for up to a minute
+    (TIME_WAIT); wait for it rather than fail to start."""
+    if port_free(port):
+        return
+    say(f"port {port} is held (a closing connection or another program); waiting up to {timeout}s")
+    if not wait_until(lambda: port_free(port), timeout, interval=0.5):
+        raise SystemExit(f"[stack] port {port} is in use by another program")
 
 
 def wait_until(predicate, timeout, interval=0.05):

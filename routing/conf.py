@@ -1,0 +1,41 @@
+"""Routing settings, read lazily so that `override_settings` works in tests."""
+from django.conf import settings
+
+PRIMARY = "default"
+
+
+def replica_aliases():
+    return list(getattr(settings, "REPLICA_ALIASES", [a for a in settings.DATABASES if a != PRIMARY]))
+
+
+def pinning_enabled():
+    """Read-your-writes pinning; switched off only to demonstrate the hazard in tests."""
+    return getattr(settings, "ROUTING_PIN_WRITES", True)
+
+
+def pin_cookie_name():
+    return getattr(settings, "PIN_COOKIE_NAME", "pin")
+
+
+def session_cookie_name():
+    return settings.SESSION_COOKIE_NAME
+
+
+def pin_max_age():
+    return float(getattr(settings, "PIN_MAX_AGE", 30))
+
+
+def max_lag_seconds():
+    return float(getattr(settings, "MAX_REPLICA_LAG_SECONDS", 10))
+
+
+def max_lag_bytes():
+    return int(getattr(settings, "MAX_REPLICA_LAG_BYTES", 16 * 1024 * 1024))
+
+
+def health_interval():
+    return float(getattr(settings, "REPLICA_HEALTH_INTERVAL", 0.25))
+
+
+def secure_cookies():
+    return bool(getattr(settings, "HTTPS", False))

@@ -1,0 +1,19 @@
+"""PostgreSQL WAL positions (LSNs) as integers: '16/B374D848' <-> 0x16B374D848."""
+
+
+def parse(text):
+    """'16/B374D848' -> int; None or '' -> 0 (a server that has replayed nothing)."""
+    if not text:
+        return 0
+    high, _, low = str(text).partition("/")
+    return (int(high, 16) << 32) + int(low, 16)
+
+
+def format(value):
+    return f"{value >> 32:X}/{value & 0xFFFFFFFF:X}"
+
+
+# Comparing as numbers is cheaper in SQL too: pg_lsn - '0/0' is the byte position.
+CURRENT_PRIMARY_LSN_SQL = "SELECT pg_current_wal_insert_lsn() - '0/0'::pg_lsn"
+PRIMARY_SNAPSHOT_SQL = "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn"
+REPLAY_LSN_SQL = "SELECT COALESCE(pg_last_wal_replay_lsn() - '0/0'::pg_lsn, 0)"
