@@ -86,6 +86,8 @@ class Post(models.Model):
     body_html = models.TextField(editable=False, default="")
     body_text = models.TextField(editable=False, default="")
     reading_minutes = models.PositiveSmallIntegerField(editable=False, default=1)
+    # What lists and feeds show: the excerpt, else the body's first words.
+    summary = models.TextField(editable=False, default="")
     tags = models.ManyToManyField(Tag, related_name="posts", blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     published_at = models.DateTimeField(null=True, blank=True, help_text="For a scheduled post: when it goes out.")
@@ -132,13 +134,10 @@ class Post(models.Model):
         self.body_html = rendering.render_post(self.body)
         self.body_text = rendering.plain_text(self.body_html)
         self.reading_minutes = rendering.reading_minutes(self.body_text)
-
-    @property
-    def summary(self):
-        return self.excerpt or rendering.excerpt_of(self.body_text)
+        self.summary = self.excerpt.strip() or rendering.excerpt_of(self.body_text)
 
     def save(self, *args, **kwargs):
-        if kwargs.get("update_fields") is None or "body" in kwargs["update_fields"]:
+        if kwargs.get("update_fields") is None or {"body", "excerpt"} & set(kwargs["update_fields"]):
             self.render()
         super().save(*args, **kwargs)
 

@@ -6,9 +6,12 @@ servers). Tests that read from a replica must commit: use `transactional_db`
 (or `django_db(transaction=True)`), since an open test transaction never
 reaches a standby.
 """
+import sys
+
 import pytest
 
 from tests.fixtures import cluster
+from tests.fixtures.server import run_gunicorn
 
 
 @pytest.fixture(scope="session")
@@ -27,3 +30,15 @@ def replicated_db(transactional_db):
     `pytest.mark.django_db(transaction=True, databases="__all__")`."""
     cluster.wait_all_replayed()
     yield
+
+
+@pytest.fixture(scope="session")
+def gunicorn_server(request, django_db_setup):
+    """The real gunicorn (2 workers) on the test database, for the whole
+    session; its base URL. COMMENT_RATE_LIMIT is off: every test posts from
+    127.0.0.1. Only committed rows are visible to it, so its tests are
+    transactional. Its log is printed when a test failed."""
+    with run_gunicorn(env={"COMMENT_RATE_LIMIT": "off"}) as base_url:
+        yield base_url
+        if request.session.testsfailed:
+            print(f"--- gunicorn log ---\n{base_url.read_log()[-20000:]}", file=sys.stderr)

@@ -134,9 +134,10 @@ def make_post(rng, authors, bodies, slugs, now):
         status, published_at = Status.DRAFT, None
     else:
         status, published_at = Status.PUBLISHED, now - timedelta(seconds=rng.randint(60, 3 * 365 * 86400))
+    excerpt = rendering.excerpt_of(text, rng.randint(25, 45))
     return Post(title=title, slug=unique_slug(title, slugs), author=rng.choice(authors), body=source,
-                body_html=html, body_text=text, reading_minutes=minutes,
-                excerpt=rendering.excerpt_of(text, rng.randint(25, 45)), status=status,
+                body_html=html, body_text=text, reading_minutes=minutes, excerpt=excerpt, summary=excerpt,
+                status=status,
                 published_at=published_at, updated_by=None)
 
 
