@@ -1,4 +1,22 @@
-"""Page cache miss path (placeholder)."""
+"""The miss path: Django rendered a page the fast path could not serve;
+store it in Redis if it is safe to share, stamped with the snapshot LSN the
+router measured and the tags the view declared.
+
+Sits just inside the routing middleware, so that it can raise the request's
+required WAL position (a refill after an invalidation at LSN X must render
+on a server that has replayed X) before the first query.
+"""
+import logging
+import time
+
+from django.utils.cache import patch_vary_headers
+
+from . import conf, stats, store
+from .entry import PageCacheEntry, content_hash
+
+logger = logging.getLogger(__name__)
+
+STORABLE_STATUSES = (200, 404)
 
 
 class PageCacheMiddleware:
@@ -6,4 +24,59 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        position = getattr(request, "read_position", None)
+        required = request.META.get("pagecache.require_lsn")
+        if required and position is not None:
+            position.require(required)
+        response = self.get_response(request)
+        if hasattr(request, "page_cache_params"):
+            mark_cacheable(response)
+        full_key = request.META.get("pagecache.key")
+        if full_key:
+            self.fill(request, response, full_key, position)
+        return response
+
+    def fill(self, request, response, full_key, position):
+        lease = request.META.get("pagecache.lease")
+        stats.count_render()
+        if not shareable(request, response, position):
+            if lease:
+                store.release_lease(full_key, lease)
+            return
+        not_found = response.status_code == 404
+        fresh_for = conf.not_found_ttl() if not_found else conf.ttl()
+        lifetime = fresh_for if not_found else conf.ttl() + conf.grace()
+        entry = PageCacheEntry.from_response(
+            response,
+            snapshot_lsn=position.snapshot_lsn if position and position.alias else 0,
+            tags=getattr(request, "page_cache_tags", ()),
+            fresh_until=time.time() + fresh_for,
+        )
+        stored = store.store(full_key, lease, entry, lifetime)
+        request.META["pagecache.stored"] = stored
+
+
+def mark_cacheable(response):
+    """Reader pages: revalidate every time (a cheap 304), never replay an old
+    page; the ETag is the one the cache will give this (identity) body."""
+    if not response.has_header("Cache-Control"):
+        response["Cache-Control"] = "no-cache"
+    patch_vary_headers(response, ["Accept-Encoding"])
+    if not response.streaming and not response.has_header("ETag"):
+        response["ETag"] = f'"{content_hash(response.content)}"'
+
+
+def shareable(request, response, position):
+    """Safe to serve to every anonymous reader?"""
+    if request.method not in ("GET", "HEAD") or not hasattr(request, "page_cache_params"):
+        return False
+    if response.status_code not in STORABLE_STATUSES or response.streaming:
+        return False
+    if response.cookies or response.has_header("Set-Cookie"):
+        return False
+    cache_control = response.get("Cache-Control", "").lower()
+    if "private" in cache_control or "no-store" in cache_control:
+        return False
+    if "cookie" in response.get("Vary", "").lower():
+        return False  # the page used the session: it may be someone's own
+    return position is None or not position.wrote_lsn

@@ -1,4 +1,40 @@
-"""Page cache fast path in front of Django (placeholder)."""
+"""The fast path: a WSGI layer in front of Django's handler that answers
+cache hits for GET/HEAD in at most one Redis round trip (none from the
+per-process tier), without entering Django.
+
+Django is entered on a miss (with the fill lease, and the WAL position the
+render must reach), on a bypass (a logged-in session; an uncacheable URL),
+and when Redis is out. Every response leaves with X-Cache, X-Request-ID and
+Server-Timing.
+"""
+import os
+import re
+import time
+from http import HTTPStatus
+
+from django.http.cookie import parse_cookie
+
+from routing.pin import lsn_in_cookie
+
+from . import conf, keys, memory, stats, store
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
+
+
+def request_id_for(environ):
+    """The proxy's X-Request-ID when it looks sane, else a new one."""
+    given = environ.get("HTTP_X_REQUEST_ID", "")
+    if not REQUEST_ID.match(given):
+        given = os.urandom(12).hex()
+        environ["HTTP_X_REQUEST_ID"] = given
+    return given
+
+
+def server_timing(environ, started, cache_ms=0.0):
+    db_ms = environ.get("blog.db_ms", 0.0)
+    app_ms = (time.perf_counter() - started) * 1000
+    return f"cache;dur={cache_ms:.2f}, db;dur={db_ms:.2f}, app;dur={app_ms:.2f}"
 
 
 class PageCacheApplication:
@@ -6,4 +42,101 @@ class PageCacheApplication:
         self.django_app = django_app
 
     def __call__(self, environ, start_response):
-        return self.django_app(environ, start_response)
+        started = time.perf_counter()
+        request_id = request_id_for(environ)
+        if environ["REQUEST_METHOD"] in ("GET", "HEAD"):
+            served = self.from_cache(environ, start_response, started, request_id)
+            if served is not None:
+                return served
+        return self.django(environ, start_response, started, request_id)
+
+    # --- the cache --------------------------------------------------------
+    def from_cache(self, environ, start_response, started, request_id):
+        environ["pagecache.outcome"] = "BYPASS"
+        pin_lsn = 0
+        cookie_header = environ.get("HTTP_COOKIE")
+        if cookie_header:
+            jar = parse_cookie(cookie_header)
+            if conf.session_cookie_name() in jar:
+                return None  # editors: never from the cache
+            pin_lsn = lsn_in_cookie(jar.get(conf.pin_cookie_name(), ""))
+        page_key = keys.page_key(environ.get("HTTP_HOST") or environ.get("SERVER_NAME", ""),
+                                 environ.get("PATH_INFO", "/"), environ.get("QUERY_STRING", ""))
+        if page_key is None:
+            return None
+        environ["pagecache.outcome"] = "MISS"
+        entry = memory.get(page_key)
+        if entry is not None and entry.snapshot_lsn >= pin_lsn:
+            return self.respond(environ, start_response, entry, "HIT", started, request_id)
+        return self.from_redis(environ, start_response, page_key, pin_lsn, started, request_id)
+
+    def from_redis(self, environ, start_response, page_key, pin_lsn, started, request_id):
+        token = os.urandom(8).hex()
+        deadline = time.monotonic() + conf.fill_wait_seconds()
+        while True:
+            found = store.lookup(page_key, pin_lsn, token)
+            if found is None:
+                return None  # Redis out: render from the database
+            if found.state == store.FRESH:
+                memory.put(page_key, found.entry)
+                return self.respond(environ, start_response, found.entry, "HIT", started, request_id)
+            if found.state == store.BEHIND_PIN or found.leased:
+                self.hand_to_django(environ, found, token if found.leased else None)
+                return None
+            if self.may_serve_stale(found, pin_lsn):
+                return self.respond(environ, start_response, found.entry, "STALE", started, request_id)
+            if time.monotonic() >= deadline:
+                self.hand_to_django(environ, found, None)  # the fill is late: render too
+                return None
+            time.sleep(0.02)  # another request is filling it: wait briefly
+
+    @staticmethod
+    def may_serve_stale(found, pin_lsn):
+        """While one request refills: an entry past its TTL (still correct) or
+        one invalidated less than the stale window ago (within bound B)."""
+        entry = found.entry
+        if entry is None or entry.snapshot_lsn < pin_lsn:
+            return False
+        if found.state == store.PAST_TTL:
+            return True
+        return time.time() - found.newest_at <= conf.stale_window_seconds()
+
+    @staticmethod
+    def hand_to_django(environ, found, lease_token):
+        environ["pagecache.key"] = found.full_key
+        environ["pagecache.lease"] = lease_token
+        if conf.lsn_gating() and found.state in (store.INVALIDATED, store.ABSENT):
+            environ["pagecache.require_lsn"] = found.newest_lsn
+
+    def respond(self, environ, start_response, entry, outcome, started, request_id):
+        gzipped = "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "")
+        etag = entry.etag_for(gzipped)
+        headers = list(entry.headers)
+        headers += [("ETag", etag), ("Vary", "Accept-Encoding"), ("X-Cache", outcome),
+                    ("X-Request-ID", request_id)]
+        if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
+            status, body = 304, b""
+        else:
+            status = entry.status
+            body = entry.gzip_body if gzipped else entry.identity_body
+            if gzipped:
+                headers.append(("Content-Encoding", "gzip"))
+            headers.append(("Content-Length", str(len(body))))
+        if environ["REQUEST_METHOD"] == "HEAD":
+            body = b""
+        headers.append(("Server-Timing", server_timing(environ, started, (time.perf_counter() - started) * 1000)))
+        start_response(STATUS_LINES[status], headers)
+        stats.count(outcome.lower())
+        return [body]
+
+    # --- Django -----------------------------------------------------------
+    def django(self, environ, start_response, started, request_id):
+        def start(status, headers, exc_info=None):
+            headers.append(("X-Request-ID", request_id))
+            if not any(name.lower() == "x-cache" for name, _ in headers):
+                headers.append(("X-Cache", environ.get("pagecache.outcome", "BYPASS")))
+            headers.append(("Server-Timing", server_timing(environ, started)))
+            return start_response(status, headers, exc_info)
+
+        stats.count(environ.get("pagecache.outcome", "BYPASS").lower())
+        return self.django_app(environ, start)

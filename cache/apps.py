@@ -1,0 +1,22 @@
+"""App config: forget per-process caches when tests change the settings they depend on."""
+from django.apps import AppConfig
+from django.core.signals import setting_changed
+
+
+def _settings_changed(setting, **kwargs):
+    from . import breaker, keys, memory
+
+    if setting in ("ROOT_URLCONF", "ALLOWED_HOSTS"):
+        keys.declared_params.cache_clear()
+        keys.valid_host.cache_clear()
+    if setting == "REDIS_URL":
+        breaker.reset()
+    memory.clear()
+
+
+class CacheConfig(AppConfig):
+    name = "cache"
+    label = "page_cache"
+
+    def ready(self):
+        setting_changed.connect(_settings_changed, dispatch_uid="cache.settings_changed")

@@ -1,0 +1,56 @@
+"""Page cache settings, read lazily (so `override_settings` works in tests)."""
+from django.conf import settings
+
+
+def redis_url():
+    return settings.REDIS_URL
+
+
+def app_version():
+    return getattr(settings, "APP_VERSION", "dev")
+
+
+def ttl():
+    return int(getattr(settings, "PAGE_CACHE_TTL", 300))
+
+
+def grace():
+    return int(getattr(settings, "PAGE_CACHE_GRACE", 60))
+
+
+def not_found_ttl():
+    """404s are kept briefly: a second, so a page published meanwhile shows within bound B."""
+    return float(getattr(settings, "PAGE_CACHE_404_TTL", 1.0))
+
+
+def lsn_gating():
+    """Refuse fills from snapshots behind an invalidation; off only to show the hazard in tests."""
+    return bool(getattr(settings, "PAGE_CACHE_LSN_GATING", True))
+
+
+def memory_tier_seconds():
+    """Per-process tier lifetime. With the health poll interval it must fit in
+    SPEC's extra second of staleness (0.5 s + 0.25 s)."""
+    return float(getattr(settings, "PAGE_CACHE_MEMORY_SECONDS", 0.5))
+
+
+def lease_seconds():
+    return float(getattr(settings, "PAGE_CACHE_LEASE_SECONDS", 5.0))
+
+
+def stale_window_seconds():
+    """How long after an invalidation a stale entry may still be served while one refill runs."""
+    return float(getattr(settings, "PAGE_CACHE_STALE_WINDOW", 0.5))
+
+
+def fill_wait_seconds():
+    """How long a miss waits for another request's fill before rendering itself."""
+    return float(getattr(settings, "PAGE_CACHE_FILL_WAIT", 1.0))
+
+
+def session_cookie_name():
+    return settings.SESSION_COOKIE_NAME
+
+
+def pin_cookie_name():
+    return getattr(settings, "PIN_COOKIE_NAME", "pin")

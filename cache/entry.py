@@ -1,0 +1,70 @@
+"""A cached page: gzip body, headers, snapshot LSN and tags, and the
+representations (gzip / identity) it is served in, each with a strong ETag."""
+import gzip
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+# Headers kept from the rendered response; everything else (cookies above
+# all) is never stored.
+STORED_HEADERS = ("Content-Type", "Cache-Control", "Content-Language", "Link", "X-Robots-Tag")
+
+
+def content_hash(body):
+    return hashlib.blake2b(body, digest_size=12).hexdigest()
+
+
+@dataclass
+class PageCacheEntry:
+    status: int
+    headers: list
+    gzip_body: bytes
+    etag: str
+    snapshot_lsn: int = 0
+    tags: tuple = ()
+    fresh_until: float = 0.0
+    _identity: bytes = field(default=None, repr=False)
+
+    @classmethod
+    def from_response(cls, response, snapshot_lsn, tags, fresh_until):
+        body = response.content
+        headers = [(name, response[name]) for name in STORED_HEADERS if response.has_header(name)]
+        if not response.has_header("Cache-Control"):
+            headers.append(("Cache-Control", "no-cache"))
+        return cls(
+            status=response.status_code,
+            headers=headers,
+            gzip_body=gzip.compress(body, compresslevel=6, mtime=0),
+            etag=content_hash(body),
+            snapshot_lsn=snapshot_lsn,
+            tags=tuple(sorted(tags)),
+            fresh_until=fresh_until,
+            _identity=body,
+        )
+
+    @property
+    def identity_body(self):
+        if self._identity is None:
+            self._identity = gzip.decompress(self.gzip_body)
+        return self._identity
+
+    def etag_for(self, gzipped):
+        """Strong ETag per representation: the two bodies differ, so do their tags."""
+        return f'"{self.etag}-gz"' if gzipped else f'"{self.etag}"'
+
+    # --- Redis hash fields --------------------------------------------------
+    def to_fields(self):
+        return {
+            "s": self.snapshot_lsn,
+            "t": " ".join(self.tags),
+            "h": json.dumps([self.status, self.headers, self.etag]),
+            "b": self.gzip_body,
+            "x": int(self.fresh_until * 1000),
+        }
+
+    @classmethod
+    def from_fields(cls, snapshot, tags, meta, body, fresh_until_ms):
+        status, headers, etag = json.loads(meta)
+        return cls(status=status, headers=[tuple(h) for h in headers], gzip_body=body, etag=etag,
+                   snapshot_lsn=int(snapshot), tags=tuple(tags.decode().split()) if tags else (),
+                   fresh_until=int(fresh_until_ms) / 1000)

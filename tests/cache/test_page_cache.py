@@ -1,0 +1,149 @@
+"""The page cache: what is cached for whom, in which form, under which key."""
+import gzip
+
+import pytest
+from django.contrib.auth.models import Group
+
+from tests.cache.conftest import add_group, page_keys, renders
+from tests.fixtures.wsgi import request
+
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+
+
+def test_a_second_anonymous_get_is_a_hit_without_rendering(app, redis_client):
+    """Check that the first GET renders (MISS) and stores, and the next is served by the fast path (HIT)."""
+    first = request(app, "/c/groups/")
+    assert first.status == 200 and first.headers["X-Cache"] == "MISS"
+    second = request(app, "/c/groups/")
+    assert second.headers["X-Cache"] == "HIT"
+    assert second.body == first.body
+    assert renders(redis_client) == 1
+
+
+def test_every_reader_response_carries_request_id_and_server_timing(app):
+    """Check X-Request-ID and Server-Timing (cache, db, app) on a miss, a hit and a bypass."""
+    for path in ("/c/groups/", "/c/groups/", "/c/plain/"):
+        response = request(app, path)
+        assert len(response.headers["X-Request-ID"]) >= 8
+        timing = response.headers["Server-Timing"]
+        assert "cache;dur=" in timing and "db;dur=" in timing and "app;dur=" in timing
+    assert request(app, "/c/plain/").headers["X-Cache"] == "BYPASS"
+
+
+def test_a_sane_request_id_from_the_proxy_is_kept(app):
+    """Check that a well-formed X-Request-ID is echoed back rather than replaced."""
+    response = request(app, "/c/groups/", headers={"X-Request-ID": "abc12345-proxy"})
+    assert response.headers["X-Request-ID"] == "abc12345-proxy"
+
+
+def test_gzip_and_identity_are_served_with_distinct_strong_etags(app):
+    """Check that one entry serves both representations, each with its own strong ETag."""
+    request(app, "/c/groups/")
+    zipped = request(app, "/c/groups/", headers={"Accept-Encoding": "gzip, br"})
+    plain = request(app, "/c/groups/")
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped.body) == plain.body
+    assert "Content-Encoding" not in plain.headers
+    assert zipped.headers["ETag"] != plain.headers["ETag"]
+    assert not zipped.headers["ETag"].startswith("W/")
+    assert zipped.headers["Vary"] == "Accept-Encoding"
+    assert plain.headers["Cache-Control"] == "no-cache"
+
+
+def test_if_none_match_is_answered_304_from_the_cache(app):
+    """Check that a matching ETag gets a bodiless 304 (a HIT), a stale one the page."""
+    request(app, "/c/groups/")
+    etag = request(app, "/c/groups/").headers["ETag"]
+    revalidated = request(app, "/c/groups/", headers={"If-None-Match": etag})
+    assert revalidated.status == 304 and revalidated.body == b""
+    assert revalidated.headers["X-Cache"] == "HIT"
+    assert request(app, "/c/groups/", headers={"If-None-Match": '"other"'}).status == 200
+
+
+def test_head_is_served_from_the_cache_without_a_body(app):
+    """Check that HEAD gets the headers of the cached page and no body."""
+    request(app, "/c/groups/")
+    head = request(app, "/c/groups/", method="HEAD")
+    assert head.status == 200 and head.body == b"" and head.headers["X-Cache"] == "HIT"
+
+
+def test_the_key_keeps_only_declared_parameters_normalised(app, redis_client):
+    """Check that utm_* and other junk neither split the key nor add entries, and order does not matter."""
+    request(app, "/c/groups/?page=2&utm_source=x")
+    assert request(app, "/c/groups/?utm_campaign=y&page=2&junk=1").headers["X-Cache"] == "HIT"
+    for n in range(5):
+        request(app, f"/c/groups/?page=2&flood={n}")
+    assert page_keys(redis_client) == [f"pc:dev:0:127.0.0.1/c/groups/?page=2"]
+
+
+def test_unknown_paths_and_undeclared_views_are_never_cached(app, redis_client):
+    """Check that a URL no view answers, or a view not marked cacheable, leaves no entry."""
+    request(app, "/c/plain/")
+    request(app, "/no/such/page/")
+    assert page_keys(redis_client) == []
+
+
+def test_an_unknown_host_is_not_cached(app, redis_client):
+    """Check that a Host outside ALLOWED_HOSTS never reaches the cache (Django answers 400)."""
+    response = request(app, "/c/groups/", host="evil.example")
+    assert response.status == 400
+    assert page_keys(redis_client) == []
+
+
+@pytest.mark.parametrize("cookie", [{"csrftoken": "abc"}, {"_ga": "GA1.2.3"}, {"whatever": "1"}])
+def test_csrf_analytics_and_unknown_cookies_neither_bypass_nor_split(app, redis_client, cookie):
+    """Check that such cookies are served the shared entry."""
+    request(app, "/c/groups/")
+    response = request(app, "/c/groups/", cookies=cookie)
+    assert response.headers["X-Cache"] == "HIT"
+    assert len(page_keys(redis_client)) == 1
+
+
+def test_a_logged_in_session_bypasses_the_cache(app, redis_client):
+    """Check that a session cookie always renders and never stores."""
+    request(app, "/c/groups/")
+    response = request(app, "/c/groups/", cookies={"sessionid": "x"})
+    assert response.headers["X-Cache"] == "BYPASS"
+    assert renders(redis_client) == 1
+
+
+def test_a_pinned_request_is_served_only_entries_at_or_past_its_pin(app):
+    """Check that a pin behind the entry gets a HIT and a pin ahead of it renders."""
+    from routing.lsn import format
+
+    request(app, "/c/groups/")
+    assert request(app, "/c/groups/", cookies={"pin": f"{format(1)}:x:y"}).headers["X-Cache"] == "HIT"
+    ahead = request(app, "/c/groups/", cookies={"pin": f"{format(2 ** 60)}:x:y"})
+    assert ahead.headers["X-Cache"] == "MISS"
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+def test_unsafe_methods_are_never_cached(app, redis_client, method):
+    """Check that no unsafe method is served from or stored in the cache."""
+    request(app, "/c/groups/")
+    response = request(app, "/c/groups/", method=method)
+    assert response.headers["X-Cache"] == "BYPASS"
+    assert renders(redis_client) == 1
+
+
+def test_responses_with_set_cookie_or_private_are_not_stored(app, redis_client):
+    """Check that a Set-Cookie or Cache-Control: private response is never stored or replayed."""
+    for path in ("/c/cookie/", "/c/private/"):
+        request(app, path)
+        assert request(app, path).headers["X-Cache"] == "MISS"
+    assert page_keys(redis_client) == []
+
+
+def test_a_404_is_cached_briefly(app, redis_client):
+    """Check that a 404 of a cacheable view is stored with a short lifetime."""
+    assert request(app, "/c/group/nobody/").status == 404
+    assert request(app, "/c/group/nobody/").headers["X-Cache"] == "HIT"
+    key = page_keys(redis_client)[0]
+    assert 0 < redis_client.pttl(key) <= 1000
+
+
+def test_a_new_app_version_never_serves_an_old_page(app, settings):
+    """Check that APP_VERSION is part of the key."""
+    request(app, "/c/groups/")
+    settings.APP_VERSION = "next-release"
+    assert request(app, "/c/groups/").headers["X-Cache"] == "MISS"

@@ -1,0 +1,90 @@
+"""One render per key under a stampede, and a Redis outage that costs
+readers nothing but a render and leaves no stale page behind."""
+import threading
+
+import pytest
+
+from cache import breaker as breaker_module
+from cache.breaker import breaker_state_changed
+from tests.cache.conftest import add_group, renders
+from tests.fixtures import cluster
+from tests.fixtures.wsgi import request
+
+pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
+
+
+def released_together(app, path, clients):
+    barrier = threading.Barrier(clients)
+    outcomes = []
+
+    def reader():
+        barrier.wait()
+        response = request(app, path)
+        outcomes.append((response.status, response.headers["X-Cache"], response.text))
+
+    threads = [threading.Thread(target=reader) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return outcomes
+
+
+def test_200_concurrent_misses_cause_one_render(app, redis_client):
+    """Check that 200 readers of a page that is not cached cause exactly one render (counted on the server)."""
+    outcomes = released_together(app, "/c/groups/", 200)
+    assert len(outcomes) == 200 and all(status == 200 for status, _, _ in outcomes)
+    assert renders(redis_client) == 1
+
+
+def test_200_concurrent_readers_of_a_just_invalidated_page_cause_one_render(app, redis_client):
+    """Check that after an invalidation one request refills while the others get the stale copy or wait."""
+    request(app, "/c/groups/")
+    add_group("hot")
+    cluster.wait_all_replayed()
+    outcomes = released_together(app, "/c/groups/", 200)
+    assert all(status == 200 for status, _, _ in outcomes)
+    assert renders(redis_client) == 2
+    assert {cache for _, cache, _ in outcomes} <= {"MISS", "STALE", "HIT"}
+    assert "hot" in request(app, "/c/groups/").text
+
+
+def test_redis_stopped_pages_are_rendered_and_the_breaker_reports_once(app, redis_client):
+    """Check that with Redis down every request is served from the database, the breaker
+    opens once (one signal for many requests), and closes by itself when Redis returns."""
+    changes = []
+
+    def record(sender, state, **kwargs):
+        changes.append(state)
+
+    breaker_state_changed.connect(record)
+    request(app, "/c/groups/")
+    cluster.stack_tool("stop", "redis")
+    try:
+        for _ in range(30):
+            response = request(app, "/c/groups/")
+            assert response.status == 200 and response.headers["X-Cache"] == "MISS"
+        assert changes == ["open"]
+        assert breaker_module.breaker().available() is False
+        cluster.stack_tool("start", "redis")
+        cluster.wait_until(lambda: request(app, "/c/groups/").status == 200
+                           and not breaker_module.breaker().is_open, timeout=10,
+                           message="the breaker to close")
+        assert changes == ["open", "closed"]
+    finally:
+        cluster.stack_tool("start", "redis")
+        breaker_state_changed.disconnect(record)
+
+
+def test_entries_from_before_an_outage_are_not_served_after_it(app, redis_client):
+    """Check that an invalidation lost while Redis was unreachable cannot leave a stale page:
+    when the breaker closes, the generation moves on and old entries are ignored."""
+    request(app, "/c/groups/")
+    assert request(app, "/c/groups/").headers["X-Cache"] == "HIT"
+    redis_client.execute_command("CLIENT", "PAUSE", "1500", "ALL")  # unreachable, data kept
+    add_group("lost-invalidation")
+    assert breaker_module.breaker().is_open
+    cluster.wait_until(lambda: request(app, "/c/groups/").status == 200
+                       and not breaker_module.breaker().is_open, timeout=10, message="the breaker to close")
+    assert redis_client.get("pc:gen") is not None
+    assert "lost-invalidation" in request(app, "/c/groups/").text
