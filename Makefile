@@ -34,7 +34,7 @@ run: up
 test: venv
 	@STACK_NAME=$(TEST_STACK) $(STACK) up
 	@set -a; eval "$$(STACK_NAME=$(TEST_STACK) $(STACK) env)"; set +a; \
-	  export SECRET_KEY=test-secret-key DEBUG=off; \
+	  export SECRET_KEY=test-secret-key DEBUG=off STATIC_ROOT=$$STACK_STATE_DIR/static; \
 	  $(PY) manage.py collectstatic --noinput -v 0 && \
 	  $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	  STACK_NAME=$(TEST_STACK) $(STACK) down; exit $$rc

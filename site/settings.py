@@ -68,6 +68,8 @@ MIDDLEWARE = [
     "cache.middleware.PageCacheMiddleware",
     # HSTS, SSL redirect, nosniff, Referrer-Policy.
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy; inside the page cache so stored pages carry it.
+    "content_security_policy.ContentSecurityPolicyMiddleware",
     # Hashed, compressed static files with far-future caching, before sessions
     # so that assets never touch the session or the database.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -165,9 +167,11 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = HTTPS
 SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = HTTPS
-if HTTPS:
-    # The TLS-terminating proxy says which scheme the client used.
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Health probes (Docker, load balancers) come over plain HTTP from inside.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# No SECURE_PROXY_SSL_HEADER: Django would believe X-Forwarded-Proto from any
+# client, whereas gunicorn sets the scheme from it only for the proxies in
+# FORWARDED_ALLOW_IPS (deploy/gunicorn.conf.py), and Django reads that scheme.
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -182,7 +186,7 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
