@@ -38,7 +38,7 @@ class Command(BaseCommand):
         rng = random.Random(random_seed + Post.objects.count())
         authors = ensure_authors()
         tags = ensure_tags()
-        bodies = render_body_pool(rng)
+        bodies = render_body_pool(rng, size=min(BODY_POOL, max(posts // 3, 10)))
         comment_bodies = [(body, rendering.render_comment(body)) for body in demo_content.COMMENT_BODIES]
         slugs = set(Post.objects.values_list("slug", flat=True))
         now = timezone.now()
@@ -75,10 +75,10 @@ def ensure_tags():
             for name, about in demo_content.TAGS]
 
 
-def render_body_pool(rng):
+def render_body_pool(rng, size):
     """(markdown, html, text, minutes) for a pool of distinct bodies."""
     pool = []
-    for _ in range(BODY_POOL):
+    for _ in range(size):
         source = write_body(rng)
         html = rendering.render_post(source)
         text = rendering.plain_text(html)
@@ -183,10 +183,12 @@ def finish(tags, authors):
                    *(cache_tags.tag(t.slug) for t in tags), *(cache_tags.author(a.pk) for a in authors),
                    *(cache_tags.archive_month(m.year, m.month) for m in months),
                    *{cache_tags.archive_year(m.year) for m in months})
-    # Fresh visibility maps let lists use index-only scans on deep pages at once.
+    # Fresh visibility maps let lists use index-only scans on deep pages at
+    # once (VACUUM cannot run inside a transaction: then statistics only).
+    command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
     with connection.cursor() as cursor:
         for table in ("blog_post", "blog_post_tags", "blog_comment", "blog_tag", "blog_authorprofile"):
-            cursor.execute(f"VACUUM ANALYZE {table}")
+            cursor.execute(f"{command} {table}")
 
 
 COMMENTER_NAMES = [
