@@ -44,7 +44,7 @@ class PostAdminForm(forms.ModelForm):
     def check_not_stale(self, loaded_version):
         if self.instance._state.adding:
             return
-        current = (Post.objects.select_for_update().filter(pk=self.instance.pk)
+        current = (Post.objects.select_for_update(of=("self",)).filter(pk=self.instance.pk)
                    .values("version", "updated_at", "updated_by__username").first())
         if current is None:
             raise forms.ValidationError("This post was deleted while you were editing it; "
