@@ -1,5 +1,7 @@
 """Replica health and failover: lagging or dead replicas leave rotation and
 come back by themselves; readers see no failed request."""
+import time
+
 import pytest
 from django.contrib.auth.models import Group
 from django.test import override_settings
@@ -47,11 +49,13 @@ def test_a_connection_lost_mid_request_is_retried_elsewhere(probe, monitor):
 
 def test_a_stopped_replica_leaves_rotation_and_rejoins_when_started(probe, monitor):
     """Check that reads go on with one replica stopped, and it comes back by itself."""
+    stopped_at = time.monotonic()
     cluster.stack_tool("stop", "replica2")
     try:
         for _ in range(20):
             assert probe.get("/probe/read/").status_code == 200
         wait_in_rotation(monitor, "replica2", False)
+        print(f"killed replica out of rotation after {time.monotonic() - stopped_at:.2f}s")
     finally:
         cluster.stack_tool("start", "replica2")
     wait_in_rotation(monitor, "replica2", True, timeout=40)

@@ -20,6 +20,7 @@ def test_anonymous_reads_hit_the_replicas_and_not_the_primary(probe):
     for _ in range(40):
         assert probe.get("/probe/read/").status_code == 200
     calls = cluster.calls_per_server(READ_SQL)
+    print(f"read-only burst of 40: queries per server {calls}")
     assert calls["default"] == 0
     assert calls["replica1"] + calls["replica2"] == 40
     assert calls["replica1"] > 0 and calls["replica2"] > 0
