@@ -128,8 +128,11 @@ class HealthMonitor:
         self._thread = threading.Thread(target=self._run, name="replica-health", daemon=True)
         self._thread.start()
 
-    def stop(self):
+    def stop(self, wait=False):
+        """Stop polling; with `wait`, until its connections are closed."""
         self._stopping.set()
+        if wait and self._thread is not None and self._thread.is_alive():
+            self._thread.join(timeout=5)
 
     def _run(self):
         while not self._stopping.is_set():
@@ -252,10 +255,10 @@ def start_polling():
     monitor().polled.wait(timeout=3)
 
 
-def reset():
+def reset(wait=False):
     """Forget the monitor (tests that change the configured replicas)."""
     global _monitor
     with _monitor_lock:
         if _monitor is not None:
-            _monitor.stop()
+            _monitor.stop(wait)
         _monitor = None

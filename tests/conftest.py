@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from routing import health
 from tests.fixtures import cluster
 from tests.fixtures.server import run_gunicorn
 
@@ -21,6 +22,9 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         cluster.wait_all_replayed(timeout=30)
     yield
+    # The health poller holds connections to the test database: close them
+    # so that it can be dropped.
+    health.reset(wait=True)
 
 
 @pytest.fixture
