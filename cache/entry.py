@@ -24,6 +24,7 @@ class PageCacheEntry:
     tags: tuple = ()
     fresh_until: float = 0.0
     _identity: bytes = field(default=None, repr=False)
+    _served: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_response(cls, response, snapshot_lsn, tags, fresh_until):
@@ -51,6 +52,19 @@ class PageCacheEntry:
     def etag_for(self, gzipped):
         """Strong ETag per representation: the two bodies differ, so do their tags."""
         return f'"{self.etag}-gz"' if gzipped else f'"{self.etag}"'
+
+    def representation(self, gzipped):
+        """(etag, headers, body) of one representation, built once per entry:
+        the hit path only appends the per-request headers."""
+        found = self._served.get(gzipped)
+        if found is None:
+            etag = self.etag_for(gzipped)
+            body = self.gzip_body if gzipped else self.identity_body
+            headers = [*self.headers, ("ETag", etag), ("Vary", "Accept-Encoding")]
+            if gzipped:
+                headers.append(("Content-Encoding", "gzip"))
+            found = self._served[gzipped] = (etag, headers, body)
+        return found
 
     # --- Redis hash fields --------------------------------------------------
     def to_fields(self):

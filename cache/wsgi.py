@@ -109,25 +109,16 @@ class PageCacheApplication:
             environ["pagecache.require_lsn"] = found.newest_lsn
 
     def respond(self, environ, start_response, entry, outcome, started, request_id):
-        gzipped = "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "")
-        etag = entry.etag_for(gzipped)
-        headers = list(entry.headers)
-        headers += [("ETag", etag), ("Vary", "Accept-Encoding"), ("X-Cache", outcome),
-                    ("X-Request-ID", request_id)]
+        etag, headers, body = entry.representation("gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""))
         if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
-            status, body = 304, b""
+            status, body, length = 304, b"", []
         else:
-            status = entry.status
-            body = entry.gzip_body if gzipped else entry.identity_body
-            if gzipped:
-                headers.append(("Content-Encoding", "gzip"))
-            headers.append(("Content-Length", str(len(body))))
-        if environ["REQUEST_METHOD"] == "HEAD":
-            body = b""
-        headers.append(("Server-Timing", server_timing(environ, started, (time.perf_counter() - started) * 1000)))
+            status, length = entry.status, [("Content-Length", str(len(body)))]
+        headers = [*headers, *length, ("X-Cache", outcome), ("X-Request-ID", request_id),
+                   ("Server-Timing", server_timing(environ, started, (time.perf_counter() - started) * 1000))]
         start_response(STATUS_LINES[status], headers)
         stats.count(outcome.lower())
-        return [body]
+        return [b"" if environ["REQUEST_METHOD"] == "HEAD" else body]
 
     # --- Django -----------------------------------------------------------
     def django(self, environ, start_response, started, request_id):
