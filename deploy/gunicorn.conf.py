@@ -1,5 +1,22 @@
 """gunicorn configuration used by every way of serving the site (local stack,
-Docker, benchmarks). Settings come from the environment."""
+Docker, benchmarks). Settings come from the environment:
+
+    WEB_CONCURRENCY          worker processes (default: 2 x CPUs, at least 2)
+    GUNICORN_WORKER_CLASS    sync | gthread (default gthread: see the README's
+                             "Serving with gunicorn" for the measurement)
+    GUNICORN_THREADS         threads per gthread worker (default 4)
+    GUNICORN_KEEPALIVE       seconds an idle keep-alive connection stays open (5)
+    GUNICORN_TIMEOUT         seconds before a silent worker is killed (30)
+    GUNICORN_MAX_REQUESTS    requests before a worker is recycled (5000; 0: never)
+    GUNICORN_ACCESSLOG       access log path, '-' for stdout (default), '' for none
+    FORWARDED_ALLOW_IPS      proxies trusted for X-Forwarded-* (default 127.0.0.1)
+    GUNICORN_PROXY_PROTOCOL  off (default), v1, v2 or auto: PROXY protocol from them
+    GUNICORN_CONTROL_SOCKET  path of gunicorn's control socket (default: none)
+
+The application is loaded once in the master (`preload_app`) and forked: the
+master closes its database connections before each fork, and every worker
+starts its own replica health poller after it.
+"""
 import multiprocessing
 import os
 import sys
@@ -7,12 +24,84 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # `site/` is a folder on the import path, not a package (`site` is a stdlib module).
-sys.path[:0] = [str(ROOT / "site"), str(ROOT)]
+for folder in (str(ROOT), str(ROOT / "site")):
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
 
+
+def _env_int(name, default):
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
 wsgi_app = "wsgi:application"
-workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
-timeout = 30
+
+# --- Workers ---------------------------------------------------------------
+workers = _env_int("WEB_CONCURRENCY", max(2, multiprocessing.cpu_count() * 2))
+# gthread keeps client connections alive (sync closes each one after one
+# response), which matters when no proxy sits in front; threads also let a
+# worker overlap database and Redis round-trips.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "").strip() or "gthread"
+threads = _env_int("GUNICORN_THREADS", 4) if worker_class == "gthread" else 1
+keepalive = _env_int("GUNICORN_KEEPALIVE", 5)
+
+# --- Lifetimes -------------------------------------------------------------
+timeout = _env_int("GUNICORN_TIMEOUT", 30)  # above the 5 s statement_timeout
 graceful_timeout = 20
-max_requests = 5000
-max_requests_jitter = 500
+# Recycle workers now and then (slow leaks); the jitter keeps them from all
+# restarting at the same moment.
+max_requests = _env_int("GUNICORN_MAX_REQUESTS", 5000)
+max_requests_jitter = max_requests // 10
+# The heartbeat file on a memory filesystem: on Docker's overlayfs a blocked
+# disk write would make the master think a healthy worker hung.
+if os.path.isdir("/dev/shm"):
+    worker_tmp_dir = "/dev/shm"
+
+# --- Trusting a proxy ----------------------------------------------------
+# Only these addresses may set X-Forwarded-Proto & co. (comma-separated IPs
+# or CIDR networks of the TLS-terminating proxies).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "").strip() or "127.0.0.1"
+# Behind a TCP load balancer the PROXY protocol (off, v1, v2, auto) carries
+# the client's own address into REMOTE_ADDR, which the comment rate limit is
+# keyed on; accepted from those same proxies only.
+proxy_protocol = os.environ.get("GUNICORN_PROXY_PROTOCOL", "").strip() or "off"
+proxy_allow_ips = forwarded_allow_ips
+
+# --- Logs ----------------------------------------------------------------
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
+errorlog = "-"
+# Client, request line, status, bytes, time in ms, then the request id and
+# cache outcome the site puts on every response (SPEC "Reader-facing contract").
+access_log_format = (
+    '%(h)s "%(r)s" %(s)s %(b)s %(M)sms '
+    'rid=%({x-request-id}o)s cache=%({x-cache}o)s "%(a)s"'
+)
+
+# gunicorn's control socket defaults to one path per user ($HOME/.gunicorn),
+# which the dev, test and bench stacks on one machine would fight over: off
+# unless a path is given.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "").strip()
+control_socket_disable = not control_socket
+
+# --- Preloading ----------------------------------------------------------
+# Django is imported and the app built once in the master; workers share that
+# memory copy-on-write and start faster. Code changes then need a new master
+# (see the README's "Zero-downtime reloads"), not a HUP.
+preload_app = True
+
+
+def pre_fork(server, worker):
+    """A connection opened in the master must not be shared by its children:
+    two processes talking over one socket corrupt each other's protocol."""
+    from django.db import connections
+
+    connections.close_all()
+
+
+def post_fork(server, worker):
+    """Threads do not survive fork(): each worker starts its own poller.
+    (redis-py notices the new pid and opens fresh connections by itself.)"""
+    from routing import health
+
+    health.start_polling()

@@ -1,0 +1,70 @@
+"""A WSGI application for tests/deploy/test_gunicorn.py: the site's own
+application (`wsgi.application`), plus
+
+- a probe URL reporting what the serving worker sees (its pid, its database
+  backend, where the replica health poller was started, the URL scheme);
+- a database connection opened at import, as code run while gunicorn
+  preloads the app might open one, so the tests can see whether the master
+  closes it before forking;
+- `X-Request-ID` and `X-Cache` filled in on responses that lack them, so the
+  access log format can be checked whatever the site sets today.
+"""
+import json
+import os
+import uuid
+
+import wsgi  # noqa: I001  (sets up Django)
+from django.db import connection
+
+from routing import health
+
+PROBE_PATH = "/__deploy_probe__"
+MASTER_PID = os.getpid()
+POLLER_STARTED_IN = []
+_start_polling = health.start_polling
+
+
+def _start_polling_and_record():
+    POLLER_STARTED_IN.append(os.getpid())
+    return _start_polling()
+
+
+health.start_polling = _start_polling_and_record
+
+
+def backend_pid():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+MASTER_BACKEND_PID = backend_pid()
+
+
+def probe(environ, start_response):
+    report = {
+        "worker_pid": os.getpid(),
+        "master_pid": MASTER_PID,
+        "master_backend_pid": MASTER_BACKEND_PID,
+        "backend_pid": backend_pid(),
+        "poller_started_in": POLLER_STARTED_IN,
+        "url_scheme": environ["wsgi.url_scheme"],
+        "remote_addr": environ.get("REMOTE_ADDR"),
+    }
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [json.dumps(report).encode()]
+
+
+def application(environ, start_response):
+    if environ.get("PATH_INFO") == PROBE_PATH:
+        return probe(environ, start_response)
+
+    def start_with_log_headers(status, headers, exc_info=None):
+        names = {name.lower() for name, _ in headers}
+        if "x-request-id" not in names:
+            headers.append(("X-Request-ID", uuid.uuid4().hex))
+        if "x-cache" not in names:
+            headers.append(("X-Cache", "BYPASS"))
+        return start_response(status, headers, exc_info)
+
+    return wsgi.application(environ, start_with_log_headers)

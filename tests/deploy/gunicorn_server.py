@@ -1,0 +1,73 @@
+"""Run gunicorn with deploy/gunicorn.conf.py on a free loopback port, against
+the test stack's servers (the environment `make test` exports), and stop it."""
+import os
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+
+from tests.fixtures.cluster import REPO, wait_until
+
+CONFIG = REPO / "deploy" / "gunicorn.conf.py"
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_opener = urllib.request.build_opener(NoRedirect)
+
+
+def get(url, headers=None):
+    """(status, headers, body) of one GET; redirects are answers, not followed."""
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with _opener.open(request, timeout=10) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+@contextmanager
+def gunicorn(tmp_path, env=None, config=CONFIG, app=None):
+    """Serve, and yield the base URL; the server's logs go to tmp_path."""
+    port = free_port()
+    environment = {**os.environ, "WEB_CONCURRENCY": "2",
+                   "GUNICORN_ACCESSLOG": str(tmp_path / "access.log"), **(env or {})}
+    argv = [sys.executable, "-m", "gunicorn", "-c", str(config), "--bind", f"127.0.0.1:{port}",
+            "--error-logfile", str(tmp_path / "error.log"), *([app] if app else [])]
+    with open(tmp_path / "output.log", "ab") as output:
+        process = subprocess.Popen(argv, env=environment, cwd=REPO, stdin=subprocess.DEVNULL,
+                                   stdout=output, stderr=output)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: _answers(base, process, tmp_path), timeout=30, interval=0.1,
+                   message="gunicorn to answer")
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _answers(base, process, tmp_path):
+    if process.poll() is not None:
+        logs = [path.read_text() for path in (tmp_path / "error.log", tmp_path / "output.log") if path.exists()]
+        raise AssertionError(f"gunicorn exited with {process.returncode}:\n" + "\n".join(logs))
+    try:
+        get(f"{base}/healthz")  # any answer (even 400 for a host not served): a worker serves
+        return True
+    except OSError:
+        return False
