@@ -86,16 +86,18 @@ def render_body_pool(rng, size):
     return pool
 
 
-def paragraph(rng, low=2, high=5):
-    return " ".join(rng.sample(demo_content.SENTENCES, rng.randint(low, high)))
-
-
 def write_body(rng):
-    """A post in Markdown: an intro, then sections with lists, code, quotes, images."""
-    parts = [paragraph(rng, 3, 5)]
-    for heading in rng.sample(demo_content.SECTION_HEADINGS, rng.randint(1, 5)):
+    """A post in Markdown: an intro, then sections with lists, code, quotes,
+    images; no sentence is used twice in one post."""
+    sentences = rng.sample(demo_content.SENTENCES, len(demo_content.SENTENCES))
+
+    def paragraph(low=2, high=4):
+        return " ".join(sentences.pop() for _ in range(min(rng.randint(low, high), len(sentences)))) or "Fin."
+
+    parts = [paragraph(3, 4)]
+    for heading in rng.sample(demo_content.SECTION_HEADINGS, rng.randint(1, 4)):
         parts.append(f"## {heading}")
-        parts.extend(paragraph(rng) for _ in range(rng.randint(1, 3)))
+        parts.extend(paragraph() for _ in range(rng.randint(1, 2)))
         roll = rng.random()
         if roll < 0.35:
             language, code = rng.choice(demo_content.CODE_BLOCKS)
@@ -153,12 +155,13 @@ def add_comments(rng, batch, comment_bodies, now):
     for post in batch:
         if post.status != Status.PUBLISHED:
             continue
-        for _ in range(rng.choices(range(len(COMMENT_WEIGHTS)), COMMENT_WEIGHTS)[0]):
+        how_many = rng.choices(range(len(COMMENT_WEIGHTS)), COMMENT_WEIGHTS)[0]
+        for name in rng.sample(COMMENTER_NAMES, how_many):  # nobody talks to themselves
             body, html = rng.choice(comment_bodies)
             status = rng.choices([Comment.Status.VISIBLE, Comment.Status.HELD, Comment.Status.HIDDEN],
                                  [95, 3, 2])[0]
             age = (now - post.published_at).total_seconds()
-            rows.append(Comment(post_id=post.pk, name=rng.choice(COMMENTER_NAMES), body=body, body_html=html,
+            rows.append(Comment(post_id=post.pk, name=name, body=body, body_html=html,
                                 status=status, created_at=post.published_at + timedelta(seconds=rng.random() * age)))
             counts[post.pk] = counts.get(post.pk, 0) + (status == Comment.Status.VISIBLE)
     Comment.objects.bulk_create(rows, batch_size=2000)
