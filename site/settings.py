@@ -159,6 +159,7 @@ PAGE_CACHE_TTL = int(env_number("PAGE_CACHE_TTL", 300, int))
 PAGE_CACHE_GRACE = int(env_number("PAGE_CACHE_GRACE", 60, int))
 COMMENT_RATE_LIMIT = os.environ.get("COMMENT_RATE_LIMIT", "5/min")
 COMMENT_MODERATION = env_flag("COMMENT_MODERATION")
+SEARCH_RATE_LIMIT = os.environ.get("SEARCH_RATE_LIMIT", "30/min")
 
 # --- Sessions and security ----------------------------------------------------
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
