@@ -22,6 +22,10 @@ class CommentAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # readers write comments, on the site
 
+    def get_urls(self):
+        # No "add" page at all (rather than one that answers 403).
+        return [url for url in super().get_urls() if url.name != "blog_comment_add"]
+
     @admin.display(description="Comment")
     def excerpt(self, comment):
         return truncatechars(comment.body, 80)
