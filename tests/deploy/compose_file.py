@@ -103,6 +103,15 @@ def provided_to(service):
     return provided
 
 
+def settings_env_vars():
+    """What the settings read: site/settings.py and the modules of site/ it
+    runs at import (e.g. Sentry's start), so every container importing them."""
+    names = set()
+    for path in sorted((REPO / "site").rglob("*.py")):
+        names |= env_vars_read_by(path)
+    return names
+
+
 def env_vars_read_by(path):
     """Names of the environment variables a Python file reads (see module doc)."""
     tree = ast.parse(Path(path).read_text())
@@ -120,14 +129,20 @@ def env_vars_read_by(path):
     return names
 
 
+def _is_os_attribute(node, name):
+    return (isinstance(node, ast.Attribute) and node.attr == name
+            and isinstance(node.value, ast.Name) and node.value.id == "os")
+
+
 def _is_environ(node):
-    return isinstance(node, ast.Attribute) and node.attr == "environ"
+    """os.environ (not a WSGI environ, nor request.environ)."""
+    return _is_os_attribute(node, "environ")
 
 
 def _is_environ_read(func):
     """os.environ.get(...) / os.getenv(...)."""
-    return isinstance(func, ast.Attribute) and (
-        (func.attr == "get" and _is_environ(func.value)) or func.attr == "getenv")
+    return (isinstance(func, ast.Attribute) and func.attr == "get" and _is_environ(func.value)) \
+        or _is_os_attribute(func, "getenv")
 
 
 def _env_helpers(tree):

@@ -46,11 +46,13 @@ def test_the_environment_parser_finds_the_settings_variables():
 
 
 def test_every_setting_variable_reaches_every_service_that_runs_the_code(compose):
-    """Check that web, migrate and the scheduler each get every variable
-    site/settings.py reads, from the env file, `environment` or the image."""
+    """Check that web, migrate and the scheduler each get every variable the
+    settings read (site/settings.py and the site/ modules it runs, such as
+    Sentry's start), from the env file, `environment` or the image."""
     services = compose_file.app_services(compose)
     assert sorted(services) == ["migrate", "scheduler", "web"]
-    read = compose_file.env_vars_read_by(SETTINGS)
+    read = compose_file.settings_env_vars()
+    assert compose_file.env_vars_read_by(SETTINGS) <= read
     missing = {name: sorted(read - compose_file.provided_to(service))
                for name, service in services.items()}
     assert missing == {name: [] for name in services}

@@ -3,7 +3,9 @@
 gunicorn) and that the packages it installs are all the code needs."""
 import ast
 import importlib.metadata
+import os
 import re
+import subprocess
 import sys
 
 from packaging.requirements import Requirement
@@ -137,3 +139,22 @@ def test_dockerignore_keeps_local_state_and_secrets_out_of_the_build():
     assert {".env", ".git", ".venv", ".state", "tests"} <= ignored
     for needed in ("requirements.txt", "deploy", "site", "manage.py"):
         assert needed not in ignored
+
+
+def test_the_image_build_steps_need_no_server(tmp_path):
+    """Check that the Dockerfile's build-time steps, collectstatic and the
+    import of the WSGI application, succeed with every server unreachable
+    (nothing runs beside `docker build`)."""
+    unreachable = {
+        "PATH": os.environ["PATH"], "SECRET_KEY": "build-time-only-not-a-secret",
+        "DATABASE_URL": "postgres://blog@127.0.0.1:1/blog", "REPLICA_URLS": "postgres://blog@127.0.0.1:1/blog",
+        "REDIS_URL": "redis://127.0.0.1:1/0", "STATIC_ROOT": str(tmp_path / "static"),
+    }
+    steps = [
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        [sys.executable, "-c", "import sys; sys.path[:0] = ['site', '.']; import wsgi"],
+    ]
+    for step in steps:
+        result = subprocess.run(step, cwd=REPO, env=unreachable, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+    assert (tmp_path / "static" / "staticfiles.json").exists()  # the manifest of hashed names
