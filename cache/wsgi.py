@@ -34,7 +34,7 @@ def request_id_for(environ):
 def server_timing(environ, started, cache_ms=0.0):
     db_ms = environ.get("blog.db_ms", 0.0)
     app_ms = (time.perf_counter() - started) * 1000
-    return f"cache;dur={cache_ms:.2f}, db;dur={db_ms:.2f}, app;dur={app_ms:.2f}"
+    return f'cache;dur={cache_ms:.2f}, db;dur={db_ms:.2f};desc="{environ.get("blog.db_queries", 0)} queries", app;dur={app_ms:.2f}'
 
 
 class PageCacheApplication:

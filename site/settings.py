@@ -207,3 +207,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {"blog": {"level": "INFO"}, "routing": {"level": "INFO"}, "cache": {"level": "INFO"}},
 }
+
+# --- Ops: Sentry, query timing, operational events (site/ops/; README "Operating it")
+SLOW_QUERY_MS = env_number("SLOW_QUERY_MS", 500.0)
+INTEGRITY_CHECK_MINUTES = env_number("INTEGRITY_CHECK_MINUTES", 60.0)
+from ops import start_observing  # noqa: E402  (Sentry is started from settings, as its Django docs advise)
+
+start_observing(release=APP_VERSION)

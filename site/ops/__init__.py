@@ -1,0 +1,31 @@
+"""Ops glue: what the people running the site see of it.
+
+Started once, at the end of settings.py (Sentry's Django docs start it there):
+
+    from ops import start_observing
+    start_observing(release=APP_VERSION)
+
+- sentry.py        Sentry from the environment (off without SENTRY_DSN), every
+                   event scrubbed of emails, IP addresses and secrets (scrub.py)
+- request_context  each request's read alias, pin, lag, cache outcome and
+                   X-Request-ID on its events and transaction
+- queries.py       every query timed: the alias on SQL spans, slow queries as
+                   events, count and time in Server-Timing
+
+`site/` is a folder on the import path, not a package, so this is `ops`.
+Needs: routing (the read position), SLOW_QUERY_MS.
+"""
+
+
+def start_observing(release):
+    """Sentry (when configured), then the hooks that measure and report.
+    The hooks run without Sentry too: Server-Timing needs the query totals."""
+    from django.core.signals import request_finished, request_started
+    from django.db.backends.signals import connection_created
+
+    from . import queries, request_context, sentry
+
+    sentry.init_from_environment(release)
+    connection_created.connect(queries.install, dispatch_uid="ops.queries")
+    request_started.connect(request_context.request_started, dispatch_uid="ops.request_started")
+    request_finished.connect(request_context.request_finished, dispatch_uid="ops.request_finished")

@@ -1,0 +1,106 @@
+"""What must never reach Sentry: commenters' email and IP addresses, and
+anything that looks like a secret.
+
+Sentry's own scrubber (with `send_default_pii` off) removes well-known keys
+such as cookies and `Authorization`; these hooks go further and walk the
+whole event, because personal data also turns up in values: a comment form's
+fields in a frame's local variables, an address in a log message that became
+a breadcrumb, a password inside a database URL.
+
+    before_send / before_send_transaction = scrub_event
+    before_breadcrumb = scrub_breadcrumb
+"""
+import re
+
+EMAIL_MARK, IP_MARK, SECRET_MARK = "[email]", "[ip]", "[Filtered]"
+
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+IPV4 = re.compile(rf"(?<![\d.]){_OCTET}(?:\.{_OCTET}){{3}}(?![\d.])")
+_HEX = r"[0-9A-Fa-f]{1,4}"
+# Full form, or compressed with "::" and at least one group (so "Foo::bar" in
+# a C++-ish name or "07:15:00" in a time never matches).
+IPV6 = re.compile(
+    rf"(?<![0-9A-Fa-f:])(?:(?:{_HEX}:){{7}}{_HEX}|(?:{_HEX}(?::{_HEX})*)?::{_HEX}(?::{_HEX})*"
+    rf"|{_HEX}(?::{_HEX})*::)(?![0-9A-Fa-f:])"
+)
+# postgres://user:password@host, redis://:password@host
+URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/\s@]*:)[^@\s/]+@", re.IGNORECASE)
+# password=..., token: ..., Bearer ...
+INLINE_SECRET = re.compile(
+    r"\b((?:password|passwd|secret|token|api[_-]?key|sentry_dsn|secret_key)\s*[=:]\s*)[^\s,;&'\"]+"
+    r"|\b(bearer\s+)[A-Za-z0-9._~+/-]+=*",
+    re.IGNORECASE,
+)
+
+# Keys whose values are secrets whatever they look like.
+SECRET_KEY = re.compile(
+    r"password|passwd|(?:^|[_-])pass$|secret|token|api[_-]?key|authorization|cookie|session|csrf|signature"
+    r"|private[_-]?key|credential|(?:^|[_-])dsn$|^pin$",
+    re.IGNORECASE,
+)
+# Keys whose values are personal data.
+EMAIL_KEY = re.compile(r"e-?mail", re.IGNORECASE)
+IP_KEY = re.compile(r"ip_address|remote_addr|forwarded_for|forwarded-for|real[_-]ip|client_address",
+                    re.IGNORECASE)
+
+# Parts of an event that are the SDK's own description of itself, not data.
+UNTOUCHED = ("modules", "sdk")
+
+
+def scrub_text(text):
+    """`text` with email and IP addresses and inline secrets masked."""
+    if "@" in text:
+        text = URL_PASSWORD.sub(rf"\1{SECRET_MARK}@", text)
+        text = EMAIL.sub(EMAIL_MARK, text)
+    text = IPV4.sub(IP_MARK, text)
+    if ":" in text:
+        text = IPV6.sub(IP_MARK, text)
+    return INLINE_SECRET.sub(lambda m: (m.group(1) or m.group(2)) + SECRET_MARK, text)
+
+
+def masked_for_key(key):
+    """What a value under `key` is replaced with, or None to scrub it as data."""
+    if not isinstance(key, str):
+        return None
+    if SECRET_KEY.search(key):
+        return SECRET_MARK
+    if EMAIL_KEY.search(key):
+        return EMAIL_MARK
+    if IP_KEY.search(key):
+        return IP_MARK
+    return None
+
+
+def scrub(value):
+    """A copy-free, in-place scrub of a JSON-like value; returns the value."""
+    if isinstance(value, str):
+        return scrub_text(value)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            mask = masked_for_key(key)
+            if mask is not None and item not in (None, "", [], {}):
+                value[key] = mask
+            else:
+                value[key] = scrub(item)
+        return value
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            value[index] = scrub(item)
+        return value
+    if isinstance(value, tuple):
+        return tuple(scrub(item) for item in value)
+    return value
+
+
+def scrub_event(event, hint):
+    """before_send and before_send_transaction: the event, scrubbed."""
+    for key, value in event.items():
+        if key not in UNTOUCHED:
+            event[key] = scrub(value)
+    return event
+
+
+def scrub_breadcrumb(crumb, hint):
+    """before_breadcrumb: breadcrumbs (log lines, SQL, Redis commands), scrubbed."""
+    return scrub(crumb)

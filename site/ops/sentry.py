@@ -1,0 +1,87 @@
+"""Sentry, configured from the environment (SPEC "Settings").
+
+    SENTRY_DSN                 off when empty or unset
+    SENTRY_ENVIRONMENT         default "production"
+    SENTRY_TRACES_SAMPLE_RATE  0..1, default 0 (no performance tracing)
+    APP_VERSION                the release (passed in by settings.py)
+
+Django, Redis and logging integrations. Personal data is not sent
+(`send_default_pii` off, request bodies never attached) and every event,
+transaction and breadcrumb goes through ops/scrub.py first. The health
+probes are never traced: load balancers call them every few seconds.
+"""
+import logging
+import os
+
+import sentry_sdk
+from django.core.exceptions import ImproperlyConfigured
+from sentry_sdk.integrations.django import DjangoIntegration
+from sentry_sdk.integrations.logging import LoggingIntegration
+from sentry_sdk.integrations.redis import RedisIntegration
+
+from . import scrub
+
+DEFAULT_ENVIRONMENT = "production"
+UNTRACED_PATHS = frozenset({"/healthz", "/readyz"})
+
+
+def traces_sample_rate_from(text):
+    """SENTRY_TRACES_SAMPLE_RATE as a float in [0, 1]."""
+    try:
+        rate = float(text) if text.strip() else 0.0
+    except ValueError as error:
+        raise ImproperlyConfigured(f"SENTRY_TRACES_SAMPLE_RATE must be a number, not {text!r}") from error
+    if not 0.0 <= rate <= 1.0:
+        raise ImproperlyConfigured(f"SENTRY_TRACES_SAMPLE_RATE must be between 0 and 1, not {rate}")
+    return rate
+
+
+def init_from_environment(release):
+    """Start Sentry if SENTRY_DSN is set; True if it was."""
+    dsn = os.environ.get("SENTRY_DSN", "").strip()
+    if not dsn:
+        return False
+    init(dsn, release=release,
+         environment=os.environ.get("SENTRY_ENVIRONMENT", "").strip() or DEFAULT_ENVIRONMENT,
+         traces_sample_rate=traces_sample_rate_from(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "")))
+    return True
+
+
+def init(dsn, *, release, environment=DEFAULT_ENVIRONMENT, traces_sample_rate=0.0, transport=None):
+    """The one place Sentry's options are chosen (tests pass a capturing transport)."""
+    sentry_sdk.init(
+        dsn=dsn,
+        release=release,
+        environment=environment,
+        transport=transport,
+        integrations=[
+            # Transactions named by URL pattern (/posts/<slug:slug>/), not by path.
+            DjangoIntegration(transaction_style="url"),
+            RedisIntegration(),
+            # Log lines become breadcrumbs; only errors become events (routing
+            # and the cache log warnings that ops/events.py reports once instead).
+            LoggingIntegration(level=logging.INFO, event_level=logging.ERROR),
+        ],
+        # send_default_pii stays off by being left out: passing it is deprecated
+        # in favour of `data_collection`, whose defaults would collect more.
+        # Comment forms carry readers' names, addresses and words: tracebacks
+        # have what debugging needs without the request body.
+        max_request_body_size="never",
+        before_send=scrub.scrub_event,
+        before_send_transaction=scrub.scrub_event,
+        before_breadcrumb=scrub.scrub_breadcrumb,
+        # No sampler at all when the rate is 0: no transactions are even started.
+        traces_sampler=sampler(traces_sample_rate) if traces_sample_rate > 0 else None,
+    )
+
+
+def sampler(rate):
+    """Sample requests at `rate`, never the health probes; follow an upstream decision."""
+    def decide(context):
+        environ = context.get("wsgi_environ") or {}
+        if environ.get("PATH_INFO") in UNTRACED_PATHS:
+            return 0.0
+        parent = context.get("parent_sampled")
+        return float(parent) if parent is not None else rate
+
+    return decide

@@ -1,0 +1,55 @@
+"""Ops tests: the real sentry_sdk (a capturing transport), the real WSGI
+application on a probe URLconf, the real cluster and Redis."""
+import pytest
+import redis
+from django.conf import settings
+from django.test import override_settings
+
+from cache import breaker, memory
+from ops import queries
+from routing import health
+from tests.fixtures import cluster
+from tests.ops.sentry_capture import start_capturing, stop_capturing
+
+
+@pytest.fixture
+def redis_client():
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.flushdb()
+    yield client
+
+
+@pytest.fixture
+def sentry(redis_client):
+    """Sentry on, as the site configures it (every request traced); what it sent.
+    Each test starts with no slow query reported."""
+    queries.throttle.reset()
+    captured = start_capturing()
+    yield captured
+    stop_capturing()
+
+
+@pytest.fixture
+def app(replicated_db, redis_client):
+    """The WSGI application exactly as gunicorn serves it, on tests/ops/probe_urls.py."""
+    from wsgi import application
+
+    with override_settings(ROOT_URLCONF="tests.ops.probe_urls"):
+        health.reset()
+        health.monitor().polled.wait(5)
+        breaker.reset()
+        memory.clear()
+        yield application
+    health.reset()
+    breaker.reset()
+    memory.clear()
+
+
+@pytest.fixture
+def monitor(app):
+    return health.monitor()
+
+
+def wait_in_rotation(monitor, alias, expected, timeout=40):
+    cluster.wait_until(lambda: monitor.replicas[alias].in_rotation is expected, timeout,
+                       message=f"{alias} in_rotation={expected}")
