@@ -15,6 +15,8 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from routing import readonly
+
 from . import comment_guard, comments, conf, ratelimit
 from .forms import CommentForm
 from .models import Post
@@ -59,6 +61,7 @@ def post_comment(request, slug):
         comment = save_comment(request, slug, form.cleaned_data)
     except (OperationalError, InterfaceError) as error:
         logger.warning("comment not saved, the primary is unavailable: %s", error)
+        readonly.write_refused.send(sender=post_comment, request=request)  # ops: one Sentry event per outage
         return refuse(request, slug, form, 503, "The site is read-only for a moment, so your comment "
                       "was not saved. Your text is kept below: please send it again in a minute.",
                       retry_after=READ_ONLY_RETRY_SECONDS)

@@ -11,9 +11,13 @@ Started once, at the end of settings.py (Sentry's Django docs start it there):
                    X-Request-ID on its events and transaction
 - queries.py       every query timed: the alias on SQL spans, slow queries as
                    events, count and time in Server-Timing
+- events.py        replica / primary / Redis / read-only changes, one event per
+                   change across processes (state_changes.py)
+- jobs.py          Sentry Crons check-ins; periodic commands for the scheduler
 
 `site/` is a folder on the import path, not a package, so this is `ops`.
-Needs: routing (the read position), SLOW_QUERY_MS.
+Needs: routing (read position, health signal, write_refused), cache (breaker
+signal), REDIS_URL, SLOW_QUERY_MS, INTEGRITY_CHECK_MINUTES.
 """
 
 
@@ -23,9 +27,10 @@ def start_observing(release):
     from django.core.signals import request_finished, request_started
     from django.db.backends.signals import connection_created
 
-    from . import queries, request_context, sentry
+    from . import events, queries, request_context, sentry
 
     sentry.init_from_environment(release)
     connection_created.connect(queries.install, dispatch_uid="ops.queries")
     request_started.connect(request_context.request_started, dispatch_uid="ops.request_started")
     request_finished.connect(request_context.request_finished, dispatch_uid="ops.request_finished")
+    events.connect()

@@ -7,6 +7,7 @@ from django.test import override_settings
 
 from cache import breaker, memory
 from ops import queries
+from ops.state_changes import KEY_PREFIX, reporter
 from routing import health
 from tests.fixtures import cluster
 from tests.ops.sentry_capture import start_capturing, stop_capturing
@@ -22,11 +23,13 @@ def redis_client():
 @pytest.fixture
 def sentry(redis_client):
     """Sentry on, as the site configures it (every request traced); what it sent.
-    Each test starts with no slow query reported."""
+    Each test starts with no state change seen or shared, no slow query reported."""
+    reporter.reset()
     queries.throttle.reset()
     captured = start_capturing()
     yield captured
     stop_capturing()
+    reporter.reset()
 
 
 @pytest.fixture
@@ -48,6 +51,10 @@ def app(replicated_db, redis_client):
 @pytest.fixture
 def monitor(app):
     return health.monitor()
+
+
+def shared_state_keys(redis_client):
+    return sorted(key.decode() for key in redis_client.keys(f"{KEY_PREFIX}*"))
 
 
 def wait_in_rotation(monitor, alias, expected, timeout=40):
