@@ -68,7 +68,7 @@ MIDDLEWARE = [
     "cache.middleware.PageCacheMiddleware",
     # HSTS, SSL redirect, nosniff, Referrer-Policy.
     "django.middleware.security.SecurityMiddleware",
-    # Content-Security-Policy; inside the page cache so stored pages carry it.
+    # Content-Security-Policy on what Django renders (site/wsgi.py adds it to cache hits).
     "content_security_policy.ContentSecurityPolicyMiddleware",
     # Hashed, compressed static files with far-future caching, before sessions
     # so that assets never touch the session or the database.

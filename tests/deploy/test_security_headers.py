@@ -11,8 +11,11 @@ from django.test import RequestFactory
 from django.urls import NoReverseMatch, reverse
 
 import content_security_policy as csp
+from tests.deploy.gunicorn_server import get
 from tests.fixtures import cluster
 from tests.fixtures.cluster import REPO
+from tests.fixtures.factories import PostFactory
+from tests.fixtures.server import run_gunicorn
 
 STRICT = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
           "frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
@@ -123,3 +126,27 @@ def test_project_templates_need_nothing_the_policy_forbids():
         if relative.parts[2] != "admin":
             problems += [f"{relative}: inline style" for _ in re.finditer(r"<style\b|\sstyle\s*=", text)]
     assert problems == []
+
+
+SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy",
+                    "X-Frame-Options", "Cross-Origin-Opener-Policy", "Strict-Transport-Security")
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_a_page_served_from_the_cache_carries_the_same_security_headers():
+    """Check that a page cache HIT, answered in front of Django's middleware,
+    carries the security headers the page had when it was rendered (HTTPS on,
+    through a trusted proxy: HSTS included)."""
+    post = PostFactory()
+    cluster.wait_all_replayed()
+    secure = {"X-Forwarded-Proto": "https"}
+    with run_gunicorn(env={"HTTPS": "on", "COMMENT_RATE_LIMIT": "off"}) as base:
+        rendered = get(f"{base}/posts/{post.slug}/", secure)
+        hit = cluster.wait_until(
+            lambda: (r := get(f"{base}/posts/{post.slug}/", secure))[1]["X-Cache"] == "HIT" and r,
+            timeout=10, message="the page to be served from the cache")
+    assert rendered[0] == hit[0] == 200
+    assert rendered[1]["X-Cache"] == "MISS"
+    expected = {name: rendered[1][name] for name in SECURITY_HEADERS}
+    assert all(expected.values()), expected
+    assert {name: hit[1][name] for name in SECURITY_HEADERS} == expected
