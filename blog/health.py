@@ -1,6 +1,22 @@
-"""Liveness and readiness endpoints (SPEC: /healthz, /readyz)."""
+"""Liveness and readiness endpoints (SPEC: /healthz, /readyz).
+
+Both are cheap enough for a load balancer to call every second from every
+node: /healthz touches nothing; /readyz reads this process's view of the
+servers (kept fresh by its background poller, routing.health: no query of
+its own) and reads the cache counters from Redis, which is also how it
+learns whether Redis answers (through the breaker: nothing while it is open). Neither is ever cached (no @cacheable, `no-cache` headers),
+and /readyz answers 503, never 500, when it cannot tell.
+"""
+import logging
+
+from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
+
+from cache import breaker, stats
+from routing import health
+
+logger = logging.getLogger(__name__)
 
 
 @never_cache
@@ -11,4 +27,36 @@ def healthz(request):
 
 @never_cache
 def readyz(request):
-    return JsonResponse({"status": "ok"})
+    """200 while reads can be served ("ok", or "degraded" with a server out),
+    503 when they cannot ("down")."""
+    try:
+        report = readiness()
+    except Exception:  # a probe must answer: a 500 would read as a crash, and hide the cause
+        logger.exception("readiness could not be determined")
+        return JsonResponse({"status": "down", "version": settings.APP_VERSION}, status=503)
+    return JsonResponse(report, status=503 if report["status"] == "down" else 200)
+
+
+def readiness():
+    servers = health.monitor().snapshot()
+    counters = stats.totals()  # one Redis round trip, through the breaker
+    redis_up = not breaker.breaker().is_open
+    return {
+        "status": status_of(servers, redis_up),
+        "version": settings.APP_VERSION,
+        "primary": servers["primary"],
+        "replicas": servers["replicas"],
+        "redis": {"up": redis_up},
+        "cache": counters,
+    }
+
+
+def status_of(servers, redis_up):
+    """down: no server can serve a read; degraded: something is out; ok."""
+    primary_up = servers["primary"]["up"]
+    replicas = servers["replicas"]
+    if not primary_up and not any(replica["up"] for replica in replicas):
+        return "down"
+    if not primary_up or not redis_up or not all(replica["in_rotation"] for replica in replicas):
+        return "degraded"
+    return "ok"
