@@ -3,6 +3,7 @@
 
 The local stack and docker-compose both run it, so scheduled posts appear on
 time without anyone acting. SCHEDULER_INTERVAL (seconds, default 5) sets the pace.
+It also starts `check_integrity --repair` every INTEGRITY_CHECK_MINUTES (0: never).
 """
 import os
 import sys
@@ -21,13 +22,25 @@ def main():
 
     django.setup()
     interval = float(os.environ.get("SCHEDULER_INTERVAL", "5"))
+    integrity = integrity_check()
     while True:
+        integrity.start_if_due()
         try:
             call_command("publish_due")
         except Exception as error:  # keep the loop alive; Sentry has the traceback
             print(f"scheduler: publish_due failed: {error!r}", file=sys.stderr, flush=True)
         close_old_connections()
         time.sleep(interval)
+
+
+# --- Ops (README "Operating it"): the integrity check, every INTEGRITY_CHECK_MINUTES
+def integrity_check():
+    """check_integrity --repair in a child process, so a long check never delays publishing."""
+    from django.conf import settings
+
+    from ops.jobs import PeriodicCommand
+
+    return PeriodicCommand(["check_integrity", "--repair"], every_minutes=settings.INTEGRITY_CHECK_MINUTES)
 
 
 if __name__ == "__main__":
