@@ -1,0 +1,42 @@
+"""How big and how long each part of the benchmark is: the full run (within
+fifteen minutes on the 2-CPU machine) and the quick one (about two)."""
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Plan:
+    quick: bool
+    posts: int                 # the seeded blog
+    zipf_pages: int            # pages the Zipf mix draws from
+    zipf_draws: int            # the pre-drawn request sequence wrk replays
+    wrk_seconds: int
+    reps: int                  # each config measured this often; the median is kept
+    miss_paths_per_run: int    # distinct never-cached posts per miss measurement
+    mixed_seconds: int
+    mixed_readers: int
+    mixed_writers: int
+    replica_delay: str         # recovery_min_apply_delay during the mixed workload
+    stampede_rounds: int
+    stampede_seconds: float    # per round
+    fault_seconds: int         # per phase
+    growth_small: int
+    growth_large: int
+    growth_repeats: int
+    zipf_s: float = 1.0
+    write_share: float = 0.03
+    stampede_clients: int = 200
+    worker_classes: tuple = ("sync", "gthread")
+
+    def as_dict(self):
+        return asdict(self)
+
+
+FULL = Plan(quick=False, posts=10_000, zipf_pages=10_000, zipf_draws=12_000, wrk_seconds=5, reps=3,
+            miss_paths_per_run=600, mixed_seconds=60, mixed_readers=16, mixed_writers=4,
+            replica_delay="1s", stampede_rounds=3, stampede_seconds=3.0, fault_seconds=8,
+            growth_small=1_000, growth_large=100_000, growth_repeats=15)
+
+QUICK = Plan(quick=True, posts=2_000, zipf_pages=1_000, zipf_draws=800, wrk_seconds=2, reps=1,
+             miss_paths_per_run=300, mixed_seconds=12, mixed_readers=12, mixed_writers=3,
+             replica_delay="500ms", stampede_rounds=1, stampede_seconds=2.0, fault_seconds=3,
+             growth_small=1_000, growth_large=10_000, growth_repeats=5)

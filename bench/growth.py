@@ -1,0 +1,126 @@
+"""Part 5: growth. Render cost of the home page, a deep home page, a deep
+archive and a post page at a small and a large blog (cost must stay flat;
+the blog issue asks page 1,000 of 100,000 posts within 2x page 1).
+
+A separate database `blog_growth` is cloned from a template seeded once
+with `plan.growth_small` posts (`manage.py seed`), measured, then grown in
+SQL to `plan.growth_large` posts by copying the seeded ones (new slugs,
+published a little earlier each time, same authors and tags; copies carry
+no body text to index, which only search would read), vacuumed, and
+measured again with the same pages (bench/growth_probe.py).
+"""
+import json
+import subprocess
+import sys
+import time
+
+from .stack import ROOT, log
+
+TEMPLATE, DATABASE = "blog_growth_base", "blog_growth"
+COPY_SUFFIX = r"-g[0-9]+$"
+
+COPY_POSTS_SQL = """
+INSERT INTO blog_post (title, slug, excerpt, body, body_html, body_text, reading_minutes, status,
+                       published_at, created_at, updated_at, version, comment_count, author_id,
+                       updated_by_id, summary)
+SELECT title, slug || '-g' || k, excerpt, body, body_html, '', reading_minutes, status,
+       published_at - make_interval(secs => k * 1000), created_at, updated_at, 1, 0, author_id,
+       NULL, summary
+FROM blog_post p, generate_series(%(first)s, %(last)s) k
+WHERE p.slug !~ %(suffix)s
+"""
+COPY_TAGS_SQL = """
+INSERT INTO blog_post_tags (post_id, tag_id)
+SELECT c.id, pt.tag_id FROM blog_post c
+JOIN blog_post p ON p.slug = regexp_replace(c.slug, %(suffix)s, '')
+JOIN blog_post_tags pt ON pt.post_id = p.id
+WHERE c.slug ~ %(suffix)s AND NOT EXISTS (SELECT 1 FROM blog_post_tags t WHERE t.post_id = c.id)
+"""
+
+
+def ensure_template(stack, posts):
+    exists = stack.query("SELECT 1 FROM pg_database WHERE datname = %s", (TEMPLATE,), database="postgres")
+    if exists and stack.post_count(TEMPLATE) == posts:
+        return
+    if exists:
+        stack.query(f"DROP DATABASE {TEMPLATE}", database="postgres")
+    log(f"growth: creating the {posts}-post template database")
+    stack.query(f"CREATE DATABASE {TEMPLATE}", database="postgres")
+    stack.prepare(posts, database=TEMPLATE)
+
+
+def fresh_database(stack, posts):
+    ensure_template(stack, posts)
+    stack.query(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)", database="postgres")
+    stack.query(f"CREATE DATABASE {DATABASE} TEMPLATE {TEMPLATE}", database="postgres")
+    stack.wait_replayed()
+
+
+def grow(stack, target):
+    """Copy the seeded posts until `target` posts exist; vacuum; wait for the replicas."""
+    started = time.monotonic()
+    originals = stack.query("SELECT count(*) FROM blog_post WHERE slug !~ %s", (COPY_SUFFIX,),
+                            database=DATABASE)[0][0]
+    copies = max(0, -(-target // originals) - 1)
+    conn = stack.connect("primary", DATABASE)
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("SET statement_timeout = 0")
+            cursor.execute(COPY_POSTS_SQL, {"first": 1, "last": copies, "suffix": COPY_SUFFIX})
+            cursor.execute(COPY_TAGS_SQL, {"suffix": COPY_SUFFIX})
+            for table in ("blog_post", "blog_post_tags"):
+                cursor.execute(f"VACUUM ANALYZE {table}")
+    finally:
+        conn.close()
+    stack.wait_replayed()
+    return round(time.monotonic() - started, 1)
+
+
+def pages_to_measure(stack):
+    """The same pages at both sizes, found from the database."""
+    query = lambda sql, *params: stack.query(sql, params or None, database=DATABASE)  # noqa: E731
+    published = query("SELECT count(*) FROM blog_post WHERE status = 'published'")[0][0]
+    (oldest,) = query("SELECT min(published_at) FROM blog_post WHERE status = 'published'")[0]
+    in_month = query("SELECT count(*) FROM blog_post WHERE status = 'published' AND "
+                     "date_trunc('month', published_at AT TIME ZONE 'UTC') = "
+                     "date_trunc('month', %s AT TIME ZONE 'UTC')", oldest)[0][0]
+    (slug,) = query("SELECT slug FROM blog_post WHERE status = 'published' AND slug !~ %s "
+                    "ORDER BY comment_count DESC, id LIMIT 1", COPY_SUFFIX)[0]
+    archive = f"/archive/{oldest.year:04d}/{oldest.month:02d}/"
+    pages = {"home": "/", "home_last_page": f"/?page={-(-published // 10)}",
+             "deep_archive": archive, "deep_archive_last_page": f"{archive}?page={-(-in_month // 10)}",
+             "post": f"/posts/{slug}/"}
+    if published >= 10_000:
+        pages["home_page_1000"] = "/?page=1000"
+    return pages, published
+
+
+def probe(stack, pages, repeats):
+    env = stack.environment(ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
+                            DATABASE_URL=stack.database_url("primary", DATABASE),
+                            REPLICA_URLS=",".join(stack.database_url(r, DATABASE) for r in ("replica1", "replica2")))
+    result = subprocess.run([sys.executable, "-m", "bench.growth_probe", json.dumps(pages), str(repeats)],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        raise RuntimeError(f"growth probe failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def run(stack, plan):
+    fresh_database(stack, plan.growth_small)
+    pages, published = pages_to_measure(stack)
+    small = {"posts": stack.post_count(DATABASE), "published": published,
+             "pages": probe(stack, pages, plan.growth_repeats)}
+    log(f"growth: {small['posts']} posts measured; growing to {plan.growth_large}")
+    grow_seconds = grow(stack, plan.growth_large)
+    large_pages, large_published = pages_to_measure(stack)
+    large = {"posts": stack.post_count(DATABASE), "published": large_published, "grow_seconds": grow_seconds,
+             "pages": probe(stack, {**pages, **large_pages}, plan.growth_repeats)}
+    ratios = {name: round(large["pages"][name]["median_ms"] / small["pages"][name]["median_ms"], 2)
+              for name in small["pages"]}
+    deep = large["pages"].get("home_page_1000")
+    result = {"small": small, "large": large, "large_over_small": ratios,
+              "page_1000_over_page_1_at_large": round(deep["median_ms"] / large["pages"]["home"]["median_ms"], 2)
+              if deep else None}
+    log(f"growth: large/small {ratios}; page 1000 / page 1 {result['page_1000_over_page_1_at_large']}")
+    return result

@@ -1,0 +1,135 @@
+"""A load-generating client as a browser without JavaScript would be: one
+keep-alive connection (http.client), its own cookie jar (honouring Max-Age
+and deletions), the comment form found in a post page and posted back with
+its hidden inputs, Origin and Referer. Redirects are not followed: the
+caller sees the 303 and its Location.
+"""
+import http.client
+import re
+import time
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from http.cookies import CookieError, SimpleCookie
+from urllib.parse import urlencode
+
+COMMENT_ID = re.compile(rb'id="comment-(\d+)"')
+# Every bench client names the site by this host (in ALLOWED_HOSTS), whatever
+# port it connects to: the page cache keys on the host, so all the servers
+# of one run share their cached pages.
+SITE_HOST = "localhost"
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict = field(default_factory=dict)
+    body: bytes = b""
+    start: float = 0.0
+    end: float = 0.0
+    error: str = ""
+    sent_cookies: tuple = ()
+
+    def header(self, name, default=""):
+        return self.headers.get(name.lower(), default)
+
+
+class HttpClient:
+    def __init__(self, port, host="127.0.0.1", timeout=10.0):
+        self.host, self.port, self.timeout = host, port, timeout
+        self.connection = None
+        self.jar = {}  # name -> (value, expires at (monotonic) or None)
+
+    def close(self):
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+    # --- cookies -------------------------------------------------------------
+    def cookie(self, name):
+        found = self.jar.get(name)
+        if found is None:
+            return None
+        value, expires = found
+        if expires is not None and time.monotonic() >= expires:
+            del self.jar[name]
+            return None
+        return value
+
+    def cookie_header(self):
+        names = [name for name in list(self.jar) if self.cookie(name) is not None]
+        return "; ".join(f"{name}={self.jar[name][0]}" for name in names), tuple(names)
+
+    def remember(self, set_cookie_values):
+        for raw in set_cookie_values:
+            try:
+                parsed = SimpleCookie(raw)
+            except CookieError:
+                continue
+            for name, morsel in parsed.items():
+                max_age = morsel["max-age"]
+                if max_age != "" and int(max_age) <= 0 or morsel.value == "":
+                    self.jar.pop(name, None)
+                else:
+                    expires = time.monotonic() + int(max_age) if max_age != "" else None
+                    self.jar[name] = (morsel.value, expires)
+
+    # --- requests --------------------------------------------------------------
+    def request(self, method, path, body=None, headers=None):
+        cookies, names = self.cookie_header()
+        send = {"Host": SITE_HOST, **(headers or {})}
+        if cookies:
+            send["Cookie"] = cookies
+        start = time.time()
+        try:
+            if self.connection is None:
+                self.connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            self.connection.request(method, path, body=body, headers=send)
+            reply = self.connection.getresponse()
+            data = reply.read()
+        except (OSError, http.client.HTTPException) as error:
+            self.close()
+            return Response(0, start=start, end=time.time(), error=f"{type(error).__name__}: {error}",
+                            sent_cookies=names)
+        self.remember(reply.msg.get_all("Set-Cookie") or [])
+        if reply.will_close:
+            self.close()
+        headers = {name.lower(): value for name, value in reply.getheaders()}
+        return Response(reply.status, headers, data, start, time.time(), sent_cookies=names)
+
+    def get(self, path):
+        return self.request("GET", path)
+
+    def post_form(self, path, fields, referer_path):
+        origin = f"http://{SITE_HOST}"
+        return self.request("POST", path, body=urlencode(fields).encode(), headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Origin": origin, "Referer": origin + referer_path})
+
+
+class _FormFinder(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.action, self.fields, self._inside = None, {}, False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and "/comments/" in (attrs.get("action") or ""):
+            self.action, self._inside = attrs["action"], True
+        elif self._inside and tag in ("input", "textarea") and attrs.get("name"):
+            self.fields[attrs["name"]] = attrs.get("value") or ""
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._inside = False
+
+
+def comment_form(html):
+    """(action, fields) of the comment form in a post page, or (None, {})."""
+    finder = _FormFinder()
+    finder.feed(html.decode() if isinstance(html, bytes) else html)
+    return finder.action, finder.fields
+
+
+def comment_ids(body):
+    """The ids of the comments a post page shows."""
+    return frozenset(int(found) for found in COMMENT_ID.findall(body))

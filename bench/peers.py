@@ -1,0 +1,142 @@
+"""Part 1: the ceiling and the peers, side by side, same gunicorn config,
+identical bodies on the wire, for each worker class.
+
+| config        | server                                                  | load                     |
+|---------------|---------------------------------------------------------|--------------------------|
+| ceiling-hot   | bare WSGI app replaying the project's hit (ceiling_app) | one hot post page        |
+| project-hot   | the site (cache fast path), warm                        | one hot post page        |
+| stock-hot     | Django's per-site cache on django-redis (stock_settings)| one hot post page        |
+| nocache-hot   | the site's Django without the fast path: renders        | one hot post page        |
+| ceiling-zipf  | bare WSGI app replaying every page of the mix           | Zipf sequence (replay.lua)|
+| project-zipf  | the site, every page of the mix warm                    | Zipf sequence            |
+| project-miss  | the site, pages never cached: a render from a replica   | distinct posts           |
+
+Each repetition runs every config of both worker classes back to back (the
+class order alternating), so ratios are taken between neighbours in time.
+"""
+import random
+import time
+
+from . import pages, summary
+from .summary import CONFIGS
+from .counters import Counters
+from .http_client import HttpClient
+from .servers import GunicornServer, start_all, stop_all
+from .stack import log
+from .wrk import CONNECTIONS, THREADS, run_wrk
+from .zipf import ZipfSampler, hottest_first
+
+KINDS = ("project", "ceiling", "stock", "nocache")
+
+
+def plan_pages(universe, plan):
+    """The hot page, the Zipf sequence, and posts that are never warmed (for misses)."""
+    ranked = pages.ranked_pages(universe, plan.zipf_pages)
+    sampler = ZipfSampler(len(ranked), plan.zipf_s, random.Random(11))
+    sequence = [sampler.choice(ranked) for _ in range(plan.zipf_draws)]
+    hot = universe["post"][0]
+    warmed = set(sequence) | {hot}
+    cold_posts = [path for path in hottest_first(universe["post"], seed=5) if path not in warmed]
+    return hot, ranked, sequence, warmed, cold_posts
+
+
+def make_servers(stack, plan, ceiling_file):
+    servers = {}
+    env = stack.environment()
+    for offset, (kind, worker_class) in enumerate(
+            (k, c) for k in KINDS for c in ("gthread", "sync") if c in plan.worker_classes):
+        extra = {"BENCH_CEILING_PAGES": str(ceiling_file)} if kind == "ceiling" else None
+        servers[kind, worker_class] = GunicornServer(kind, stack.ports["web"] + offset, worker_class,
+                                                     env, stack.work_dir(), extra)
+    return servers
+
+
+def identical_bytes(servers, hot):
+    """What each server sends for the hot page: body digest, body and header sizes."""
+    seen = {}
+    for (kind, worker_class), server in servers.items():
+        client = HttpClient(server.port)
+        reply = client.get(hot)
+        if kind == "stock":
+            reply = client.get(hot)  # the first one filled the stock cache
+        client.close()
+        header_bytes = sum(len(name) + len(value) + 4 for name, value in reply.headers.items())
+        seen[f"{kind}-{worker_class}"] = {"status": reply.status, "body_sha256": pages.digest(reply.body),
+                                          "body_bytes": len(reply.body), "header_bytes": header_bytes,
+                                          "x_cache": reply.header("x-cache")}
+    return {"servers": seen, "bodies_identical": len({s["body_sha256"] for s in seen.values()}) == 1}
+
+
+def measure(config, server, counters, plan, files, miss_file):
+    kind, load = config.split("-")
+    url = server.url
+    before_renders, before_stock = counters.renders(), counters.stock_renders()
+    if load == "hot":
+        result = run_wrk(url + files["hot"], plan.wrk_seconds)
+    elif load == "zipf":
+        result = run_wrk(url + "/", plan.wrk_seconds, "replay.lua", (files["zipf"], THREADS))
+    else:
+        result = run_wrk(url + "/", plan.wrk_seconds, "replay.lua", (miss_file, THREADS))
+    renders = (counters.stock_renders() - before_stock if kind == "stock"
+               else counters.renders() - before_renders)
+    figures = result.as_dict()
+    figures["renders"] = renders
+    figures["render_share"] = round(renders / result.requests, 4) if result.requests else None
+    return figures
+
+
+def run(stack, plan, universe, on_servers_up=None):
+    hot, ranked, sequence, warmed, cold_posts = plan_pages(universe, plan)
+    work = stack.work_dir()
+    files = {"hot": hot, "zipf": str(work / "zipf-sequence.txt")}
+    (work / "zipf-sequence.txt").write_text("\n".join(sequence) + "\n")
+    counters = Counters(stack.ports["redis"])
+    servers = make_servers(stack, plan, work / "ceiling-pages.pickle")
+    project_servers = [s for (kind, _), s in servers.items() if kind == "project"]
+    started = time.monotonic()
+    try:
+        start_all(project_servers)
+        log(f"warming {len(warmed)} pages (Zipf mix over {len(ranked)} pages, {len(sequence)} draws)")
+        captured, failed = pages.warm_and_capture(project_servers[0].port, sorted(warmed))
+        pages.save_pages(captured, work / "ceiling-pages.pickle")
+        warm_seconds = time.monotonic() - started
+        log(f"warmed in {warm_seconds:.0f}s ({len(failed)} pages never served as hits)")
+        start_all([s for (kind, _), s in servers.items() if kind != "project"])
+        checks = identical_bytes(servers, hot)
+        runs = measure_all(servers, counters, plan, files, cold_posts, work)
+        result = {
+            "hot_page": hot, "zipf": {"pages": len(ranked), "draws": len(sequence),
+                                      "distinct_pages_requested": len(set(sequence)), "s": plan.zipf_s},
+            "warm": {"pages": len(warmed), "seconds": round(warm_seconds, 1), "not_hits": failed[:20]},
+            "wrk": {"threads": THREADS, "connections": CONNECTIONS, "seconds": plan.wrk_seconds,
+                    "reps": plan.reps},
+            "wire": checks, "runs": runs,
+        }
+        result.update(summary.peers(runs, plan))
+        if on_servers_up is not None:
+            result["extra"] = on_servers_up(servers, counters, captured)
+        return result
+    finally:
+        stop_all(servers.values())
+
+
+def measure_all(servers, counters, plan, files, cold_posts, work):
+    runs = {config: {c: [] for c in plan.worker_classes} for config in CONFIGS}
+    slice_size = plan.miss_paths_per_run
+    miss_slices = iter(range(0, len(cold_posts), slice_size))
+    for rep in range(plan.reps):
+        classes = plan.worker_classes if rep % 2 == 0 else tuple(reversed(plan.worker_classes))
+        for worker_class in classes:
+            for config in CONFIGS:
+                miss_file = None
+                if config == "project-miss":
+                    start = next(miss_slices, 0)
+                    miss_file = work / f"miss-{rep}-{worker_class}.txt"
+                    miss_file.write_text("\n".join(cold_posts[start:start + slice_size]) + "\n")
+                server = servers[config.split("-")[0], worker_class]
+                figures = measure(config, server, counters, plan, files, miss_file)
+                runs[config][worker_class].append(figures)
+                log(f"rep {rep + 1}/{plan.reps} {worker_class:7} {config:13} "
+                    f"{figures['throughput']:8.1f} req/s  p50 {figures['p50_ms']:6.1f} ms  "
+                    f"p99 {figures['p99_ms']:6.1f} ms  renders {figures['renders']}")
+    return runs

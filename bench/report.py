@@ -1,0 +1,138 @@
+"""bench/results/latest.json (every figure), latest.md (the tables) and
+throughput.png (the chart), from one run's results."""
+import json
+
+from . import chart
+from .summary import CONFIGS
+
+
+def write(results, folder):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "latest.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
+    if "peers" in results and "ratio_to_hot_ceiling" in results["peers"]:
+        chart.draw(results["peers"], results["meta"], folder / "throughput.png")
+    (folder / "latest.md").write_text(markdown(results))
+
+
+def table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def pct(value):
+    return "–" if value is None else f"{value:.1%}"
+
+
+def markdown(results):
+    meta = results["meta"]
+    out = [f"# Benchmark results ({'quick' if meta['plan']['quick'] else 'full'} run)\n",
+           f"`{meta['command']}` on {meta['date']}, commit `{meta['commit']}`; {meta['cpu_count']} CPUs; "
+           f"load average {meta['loadavg_start']} at the start, {meta.get('loadavg_end')} at the end; "
+           f"run took {meta.get('duration_seconds')} s. Versions: "
+           + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()) + ".\n"]
+    for name, section in (("peers", peers_section), ("mixed", mixed_section), ("stampede", stampede_section),
+                          ("faults", faults_section), ("growth", growth_section)):
+        if name in results:
+            out.append(section(results[name]))
+    for part, error in results.get("errors", {}).items():
+        out.append(f"\n**{part} failed**: `{error.strip().splitlines()[-1]}` (see latest.json)\n")
+    return "\n".join(out)
+
+
+def peers_section(peers):
+    if "medians" not in peers:
+        return ""
+    classes = list(peers["medians"]["ceiling-hot"])
+    out = ["## 1. Ceiling and peers (wrk, same gunicorn config, identical bodies)\n",
+           f"wrk -t{peers['wrk']['threads']} -c{peers['wrk']['connections']} -d{peers['wrk']['seconds']}s, "
+           f"{peers['wrk']['reps']} repetition(s), median kept. Hot page `{peers['hot_page']}`; Zipf mix "
+           f"(s = {peers['zipf']['s']}) over {peers['zipf']['pages']} pages: {peers['zipf']['draws']} draws "
+           f"replayed, {peers['zipf']['distinct_pages_requested']} distinct pages, all warmed first. Bodies "
+           f"identical on every server: **{peers['wire']['bodies_identical']}**.\n"]
+    rows = []
+    for config in CONFIGS:
+        for c in classes:
+            m = peers["medians"][config][c]
+            rows.append([config, c, f"{m['throughput']:.0f}", f"{m['p50_ms']:.1f}", f"{m['p99_ms']:.1f}",
+                         f"{m['bytes_per_response']:.0f}", f"{peers['ratio_to_hot_ceiling'][config][c]:.2f}",
+                         pct(m["render_share"]), pct(m["throughput_spread"])])
+    out.append(table(["config", "workers", "req/s", "p50 ms", "p99 ms", "bytes/resp", "÷ ceiling (hot)",
+                      "renders/requests", "spread over reps"], rows))
+    rows = []
+    for name, ratio in peers["ratios"].items():
+        target = peers["targets"].get(name, {}).get("target")
+        rows.append([name, *[f"{ratio[c]['median']} ({', '.join(map(str, ratio[c]['per_rep']))})" for c in classes],
+                     f"≥ {target}" if target else ""])
+    out.append("\nRatios (median of the per-repetition ratios; each repetition's in brackets):\n")
+    out.append(table(["ratio", *classes, "target"], rows))
+    choice = peers.get("worker_class")
+    if choice:
+        rows = [[config, v["gthread_over_sync"], v["p99_ms"]["sync"], v["p99_ms"]["gthread"]]
+                for config, v in choice["compared"].items()]
+        out.append(f"\nWorker class: gthread ÷ sync throughput (paired by repetition); recommended: "
+                   f"**{choice['recommended']}** (geometric mean over the project's configs "
+                   f"{choice['project_geometric_mean_gthread_over_sync']}).\n")
+        out.append(table(["config", "gthread ÷ sync", "p99 sync ms", "p99 gthread ms"], rows))
+    out.append("\n![throughput per config](throughput.png)\n")
+    return "\n".join(out)
+
+
+def mixed_section(mixed):
+    c = mixed["consistency"]
+    rows = [["throughput (req/s)", mixed["throughput"]], ["requests / clients", f"{mixed['requests']} / {mixed['clients']}"],
+            ["write share (comments)", pct(mixed["write_share"])],
+            ["hit ratio (X-Cache HIT+STALE of 200 reads)", pct(mixed["hit_ratio"])],
+            ["hit ratio (server counters)", pct(mixed["server_hit_ratio"])],
+            ["replica apply delay / max replay lag seen", f"{mixed['replica_delay']} / {mixed['replay_lag_max_seconds']} s"],
+            ["bound B used", f"{c['bound_seconds']} s"]]
+    rows += [[f"read queries on {server}", f"{v['reads']} ({pct(v['read_share'])}); LSN probes {v['lsn_probes']}"]
+             for server, v in mixed["read_queries"].items()]
+    rows += [[f"{rule.replace('_', ' ')} violations", f"**{c[rule]['violations']}** of {c[rule]['checked']} reads checked"]
+             for rule in ("read_your_writes", "bounded_staleness", "monotonic_reads")]
+    rows += [["acknowledged comments missing afterwards",
+              f"{mixed['acknowledged_comments']['missing']} of {mixed['acknowledged_comments']['acknowledged']}"],
+             ["read statuses", mixed["read_statuses"]], ["write statuses", mixed["write_statuses"]]]
+    examples = [e for rule in ("read_your_writes", "bounded_staleness", "monotonic_reads") for e in c[rule]["examples"]]
+    tail = "\nViolations seen (first ones):\n\n```\n" + "\n".join(map(str, examples[:10])) + "\n```\n" if examples else ""
+    return "## 2. Mixed workload, replicas lagging\n\n" + table(["figure", "value"], rows) + tail
+
+
+def stampede_section(stampede):
+    rows = [[n + 1, r["requests"], r["renders"], r["x_cache"], r["p50_ms"], r["p99_ms"], r["max_ms"]]
+            for n, r in enumerate(stampede["rounds"])]
+    return (f"## 3. Stampede: `{stampede['page']}` invalidated under {stampede['clients']} clients\n\n"
+            + table(["round", "requests", "renders (server)", "X-Cache", "p50 ms", "p99 ms", "max ms"], rows))
+
+
+def faults_section(faults):
+    rows = [[name, v["requests"], v["failed_reads"], v["writes"], v["read_only_503_with_message"], v["failed_writes"]]
+            for name, v in faults["phases"].items()]
+    ack = faults["acknowledged_comments"]
+    return ("## 4. Faults under load\n\n"
+            + table(["phase", "requests", "failed reads", "comment POSTs by status", "503 read-only", "failed writes"], rows)
+            + "\n" + table(["recovery", "seconds"], list(faults["recovery"].items()))
+            + f"\nAcknowledged comments missing afterwards: **{ack['missing']}** of {ack['acknowledged']}. "
+            f"Read-your-writes violations {faults['read_your_writes_violations']}, monotonic-read violations "
+            f"{faults['monotonic_read_violations']}.\n")
+
+
+def growth_section(growth):
+    if "small" not in growth:
+        return ""
+    small, large = growth["small"], growth["large"]
+    rows = []
+    for name, probe in large["pages"].items():
+        before = small["pages"].get(name)
+        rows.append([name, before["median_ms"] if before else "–", before["queries"] if before else "–",
+                     probe["median_ms"], probe["queries"], growth["large_over_small"].get(name, "–")])
+    out = [f"## 5. Growth: render time at {small['posts']} and {large['posts']} posts\n",
+           table(["page", f"ms @ {small['posts']}", "queries", f"ms @ {large['posts']}", "queries", "ratio"], rows),
+           f"\nPage 1,000 ÷ page 1 at {large['posts']} posts: **{growth['page_1000_over_page_1_at_large']}** (target ≤ 2).\n"]
+    cost = growth.get("invalidation")
+    if cost:
+        rows = [[size, v["median_ms"], v["max_ms"], v["redis_keys"], pct(v["invalidated_share_of_sample"])]
+                for size, v in cost["by_cached_pages"].items()]
+        out.append("\nInvalidation (`record_invalidation` of 2 tags every cached page shows):\n")
+        out.append(table(["cached pages", "median ms", "max ms", "Redis keys", "sample invalid after"], rows))
+    return "\n".join(out)
