@@ -40,7 +40,7 @@ def home(request):
     return render_list(request, page, heading=None, page_tags=[cache_tags.HOME])
 
 
-@cacheable(params=())
+@cacheable(params=(), bypass=("comment",))
 def post_detail(request, slug):
     post = get_object_or_404(
         Post.objects.published().select_related("author__author_profile__latest_post"), slug=slug)

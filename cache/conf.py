@@ -44,8 +44,10 @@ def stale_window_seconds():
 
 
 def fill_wait_seconds():
-    """How long a miss waits for another request's fill before rendering itself."""
-    return float(getattr(settings, "PAGE_CACHE_FILL_WAIT", 1.0))
+    """How long a miss waits for another request's fill before rendering itself.
+    A fill that fails releases its lease at once, so waiting only costs time
+    while a render is really running."""
+    return float(getattr(settings, "PAGE_CACHE_FILL_WAIT", 3.0))
 
 
 def session_cookie_name():

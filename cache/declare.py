@@ -3,11 +3,14 @@ its output, and which tags (things it shows) its page depends on."""
 from functools import wraps
 
 PARAMS_ATTRIBUTE = "page_cache_params"
+BYPASS_ATTRIBUTE = "page_cache_bypass_params"
 
 
-def cacheable(params=()):
+def cacheable(params=(), bypass=()):
     """Mark a view as cacheable; `params` are the only query parameters that
-    change its output (everything else neither splits the key nor floods it)."""
+    change its output (everything else neither splits the key nor floods it).
+    A request carrying any of the `bypass` parameters (a per-reader variant,
+    such as a "your comment awaits moderation" notice) skips the cache."""
     def decorate(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
@@ -15,6 +18,7 @@ def cacheable(params=()):
             return view(request, *args, **kwargs)
 
         setattr(wrapper, PARAMS_ATTRIBUTE, tuple(sorted(params)))
+        setattr(wrapper, BYPASS_ATTRIBUTE, frozenset(bypass))
         return wrapper
 
     return decorate

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 from django.urls import Resolver404, resolve
 
-from .declare import PARAMS_ATTRIBUTE
+from .declare import BYPASS_ATTRIBUTE, PARAMS_ATTRIBUTE
 
 NOT_CACHEABLE = None
 MAX_PARAM_LENGTH = 200
@@ -20,12 +20,16 @@ MAX_PARAM_LENGTH = 200
 
 @lru_cache(maxsize=65536)
 def declared_params(path):
-    """The view's declared parameters for `path`, or None if it is not cacheable."""
+    """(parameters, bypass parameters) the view declares for `path`, or None
+    if it is not cacheable."""
     try:
         match = resolve(path)
     except Resolver404:
         return NOT_CACHEABLE
-    return getattr(match.func, PARAMS_ATTRIBUTE, NOT_CACHEABLE)
+    params = getattr(match.func, PARAMS_ATTRIBUTE, NOT_CACHEABLE)
+    if params is NOT_CACHEABLE:
+        return NOT_CACHEABLE
+    return params, getattr(match.func, BYPASS_ATTRIBUTE, frozenset())
 
 
 @lru_cache(maxsize=1024)
@@ -48,10 +52,17 @@ def normalised_query(query_string, params):
     return urlencode(sorted(kept.items()))
 
 
+def bypassed(query_string, bypass):
+    return any(name in bypass for name, _ in parse_qsl(query_string, keep_blank_values=True))
+
+
 def page_key(host, path, query_string):
     """The version-less key of a page, or None when the page is not cacheable."""
-    params = declared_params(path)
-    if params is NOT_CACHEABLE:
+    declared = declared_params(path)
+    if declared is NOT_CACHEABLE:
+        return None
+    params, bypass = declared
+    if bypass and query_string and bypassed(query_string, bypass):
         return None
     host = valid_host(host)
     if host is None:

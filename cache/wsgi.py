@@ -73,6 +73,7 @@ class PageCacheApplication:
     def from_redis(self, environ, start_response, page_key, pin_lsn, started, request_id):
         token = os.urandom(8).hex()
         deadline = time.monotonic() + conf.fill_wait_seconds()
+        pause = 0.01
         while True:
             found = store.lookup(page_key, pin_lsn, token)
             if found is None:
@@ -88,7 +89,8 @@ class PageCacheApplication:
             if time.monotonic() >= deadline:
                 self.hand_to_django(environ, found, None)  # the fill is late: render too
                 return None
-            time.sleep(0.02)  # another request is filling it: wait briefly
+            time.sleep(pause)  # another request is filling it: wait briefly
+            pause = min(pause * 1.5, 0.05)
 
     @staticmethod
     def may_serve_stale(found, pin_lsn):

@@ -23,7 +23,7 @@ def groups(request):
     return describe(request, sorted(Group.objects.values_list("name", flat=True)))
 
 
-@cacheable()
+@cacheable(bypass=("notice",))
 def group(request, name):
     tag_page(request, f"group:{name}")
     if not Group.objects.filter(name=name).exists():

@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from tests.cache.conftest import add_group, page_keys, renders
+from tests.fixtures import cluster
 from tests.fixtures.wsgi import request
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
@@ -81,6 +82,17 @@ def test_unknown_paths_and_undeclared_views_are_never_cached(app, redis_client):
     request(app, "/c/plain/")
     request(app, "/no/such/page/")
     assert page_keys(redis_client) == []
+
+
+def test_a_declared_bypass_parameter_skips_the_cache(app, redis_client):
+    """Check that a per-reader variant (?notice=...) is never answered from, nor stored in, the cache."""
+    add_group("g")
+    cluster.wait_all_replayed()
+    request(app, "/c/group/g/")
+    variant = request(app, "/c/group/g/?notice=held")
+    assert variant.headers["X-Cache"] == "BYPASS"
+    assert request(app, "/c/group/g/").headers["X-Cache"] == "HIT"
+    assert len(page_keys(redis_client)) == 1
 
 
 def test_an_unknown_host_is_not_cached(app, redis_client):
