@@ -54,11 +54,15 @@ def peers_section(peers):
     for config in CONFIGS:
         for c in classes:
             m = peers["medians"][config][c]
+            runs = peers["runs"][config][c]
+            renders = f"{sum(r['renders'] for r in runs)} / {sum(r['requests'] for r in runs)}"
             rows.append([config, c, f"{m['throughput']:.0f}", f"{m['p50_ms']:.1f}", f"{m['p99_ms']:.1f}",
                          f"{m['bytes_per_response']:.0f}", f"{peers['ratio_to_hot_ceiling'][config][c]:.2f}",
-                         pct(m["render_share"]), pct(m["throughput_spread"])])
+                         renders, pct(m["throughput_spread"])])
     out.append(table(["config", "workers", "req/s", "p50 ms", "p99 ms", "bytes/resp", "÷ ceiling (hot)",
-                      "renders/requests", "spread over reps"], rows))
+                      "renders / requests", "spread over reps"], rows))
+    out.append("\nRenders are counted on the server (the cache's `render` counter; the stock cache's misses), "
+               "including the requests still queued when wrk stopped, which wrk does not count.\n")
     rows = []
     for name, ratio in peers["ratios"].items():
         target = peers["targets"].get(name, {}).get("target")
@@ -128,7 +132,8 @@ def growth_section(growth):
                      probe["median_ms"], probe["queries"], growth["large_over_small"].get(name, "–")])
     out = [f"## 5. Growth: render time at {small['posts']} and {large['posts']} posts\n",
            table(["page", f"ms @ {small['posts']}", "queries", f"ms @ {large['posts']}", "queries", "ratio"], rows),
-           f"\nPage 1,000 ÷ page 1 at {large['posts']} posts: **{growth['page_1000_over_page_1_at_large']}** (target ≤ 2).\n"]
+           f"\nPage 1,000 ÷ page 1 at {large['posts']} posts: **{growth['page_1000_over_page_1_at_large']}** "
+           "(target ≤ 2; none when fewer than 10,000 posts are published).\n"]
     cost = growth.get("invalidation")
     if cost:
         rows = [[size, v["median_ms"], v["max_ms"], v["redis_keys"], pct(v["invalidated_share_of_sample"])]

@@ -24,11 +24,13 @@ sys.path[:0] = [str(ROOT), str(ROOT / "site")]
 
 from bench import conf, consistency, faults, growth, invalidation_cost, mixed, pages, peers, report, stampede  # noqa: E402
 from bench.http_client import HttpClient  # noqa: E402
+from bench.sentry_sink import SentrySink  # noqa: E402
 from bench.servers import GunicornServer  # noqa: E402
 from bench.stack import BenchStack, log  # noqa: E402
 from bench.wrk import ensure_wrk  # noqa: E402
 
 PARTS = ("peers", "mixed", "stampede", "faults", "growth")
+SINK = None  # the local Sentry sink every bench server reports to
 RESULTS = ROOT / "bench" / "results"
 # A quick run's results stay out of the committed ones (bench/results/tmp/ is ignored).
 QUICK_RESULTS = RESULTS / "tmp" / "quick"
@@ -60,11 +62,14 @@ def project_server(stack, worker_class):
 
 
 def timed(results, name, function, *args):
-    started = time.monotonic()
+    """Run one part, keeping its duration and what Sentry received meanwhile."""
+    started, sentry_before = time.monotonic(), SINK.counts() if SINK else {}
     try:
         return function(*args)
     finally:
         results["meta"].setdefault("part_seconds", {})[name] = round(time.monotonic() - started, 1)
+        if SINK:
+            results.setdefault("sentry_envelope_items", {})[name] = SINK.since(sentry_before)
 
 
 def run_parts(stack, plan, parts, results):
@@ -98,7 +103,7 @@ def run_parts(stack, plan, parts, results):
     if "growth" in parts:
         results["growth"] = timed(results, "growth", growth.run, stack, plan)
         results["growth"]["invalidation"] = timed(results, "invalidation", invalidation_cost.run,
-                                                  hot_body, stack.ports["web"])
+                                                  hot_body, stack.ports["web"], plan.invalidation_pages)
 
 
 def main(argv=None):
@@ -117,9 +122,12 @@ def main(argv=None):
         "commit": subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
                                  capture_output=True, text=True).stdout.strip()}}
     failed = False
+    global SINK
     try:
         ensure_wrk()
         stack.up()
+        SINK = SentrySink(stack.ports["web"] + 9).__enter__()
+        stack.sentry_dsn = SINK.dsn
         stack.prepare(plan.posts)
         setup_django(stack)
         results["meta"]["versions"] = versions(stack)
@@ -130,6 +138,8 @@ def main(argv=None):
         results.setdefault("errors", {})["run"] = traceback.format_exc()
         log(f"failed: {error!r}")
     finally:
+        if SINK:
+            SINK.__exit__(None, None, None)
         stack.down()
         results["meta"]["loadavg_end"] = [round(v, 2) for v in os.getloadavg()]
         results["meta"]["duration_seconds"] = round(time.monotonic() - started, 1)

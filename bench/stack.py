@@ -34,6 +34,7 @@ class BenchStack:
         self.name = name or os.environ.get("STACK_NAME") or STACK_NAME
         self.ports = {}
         self.state_dir = None
+        self.sentry_dsn = ""  # the local sink's, once run.py has started it
 
     # --- deploy/localstack.py ------------------------------------------------
     def tool(self, *args, check=True, timeout=180):
@@ -89,6 +90,8 @@ class BenchStack:
             "COMMENT_RATE_LIMIT": "off",
             "STATIC_ROOT": str(self.state_dir / "static"),
             "PYTHONUNBUFFERED": "1",
+            "SENTRY_DSN": self.sentry_dsn,
+            "SENTRY_ENVIRONMENT": "bench",
         }
         env.update({key: str(value) for key, value in overrides.items()})
         return env
