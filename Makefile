@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 STACK := $(PY) deploy/localstack.py
 TEST_STACK ?= test
 
-.PHONY: venv up down run test test-stack-up test-stack-down bench clean
+.PHONY: venv up down run test test-e2e e2e-tools test-stack-up test-stack-down bench clean
 
 venv: $(VENV)/.installed
 
@@ -31,13 +31,22 @@ run: up
 
 # The test stack has its own ports and data (STACK_NAME=test), so it never
 # touches a running `make up` stack. It is stopped whatever the outcome.
-test: venv
+# The suite includes the browser journeys (tests/e2e, marked e2e).
+test: venv e2e-tools
 	@STACK_NAME=$(TEST_STACK) $(STACK) up
 	@set -a; eval "$$(STACK_NAME=$(TEST_STACK) $(STACK) env)"; set +a; \
 	  export SECRET_KEY=test-secret-key DEBUG=off STATIC_ROOT=$$STACK_STATE_DIR/static; \
 	  $(PY) manage.py collectstatic --noinput -v 0 && \
 	  $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	  STACK_NAME=$(TEST_STACK) $(STACK) down; exit $$rc
+
+# Only the browser journeys, on the same test stack.
+test-e2e:
+	@$(MAKE) --no-print-directory test PYTEST_ARGS="tests/e2e $(PYTEST_ARGS)"
+
+# Debian's chromium (apt-get when root) and axe-core (npm ci) for the journeys.
+e2e-tools:
+	@$(PYTHON_BIN) tests/e2e/prepare.py
 
 # Benchmarks on their own stack (STACK_NAME=bench, ports 26320..); QUICK=1 for
 # a two-minute run. Bench-only packages go into the venv; wrk (Debian's
