@@ -1,5 +1,7 @@
 """Ops tests: the real sentry_sdk (a capturing transport), the real WSGI
 application on a probe URLconf, the real cluster and Redis."""
+from contextlib import contextmanager
+
 import pytest
 import redis
 from django.conf import settings
@@ -60,3 +62,21 @@ def shared_state_keys(redis_client):
 def wait_in_rotation(monitor, alias, expected, timeout=40):
     cluster.wait_until(lambda: monitor.replicas[alias].in_rotation is expected, timeout,
                        message=f"{alias} in_rotation={expected}")
+
+
+@contextmanager
+def stopped(*servers):
+    """The servers (primary, replicaN, redis) stopped for the block, started again
+    after it whatever happens. A database server is checkpointed first, so that
+    its restart replays seconds of WAL rather than everything since the last one."""
+    down = []
+    try:
+        for server in servers:
+            if server != "redis":
+                cluster.query("default" if server == "primary" else server, "CHECKPOINT")
+            cluster.stack_tool("stop", server)
+            down.append(server)
+        yield
+    finally:
+        for server in reversed(down):
+            cluster.stack_tool("start", server)

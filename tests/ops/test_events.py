@@ -1,6 +1,8 @@
 """Operational signals as Sentry events: a replica leaving or rejoining
 rotation, the Redis breaker opening or closing, writes refused while the
 primary is down. One event per state change, not per request or per process."""
+from urllib.parse import urlencode
+
 import pytest
 from django.db import connections
 from django.test import override_settings
@@ -16,7 +18,7 @@ from tests.blog.html_forms import comment_form
 from tests.fixtures import cluster
 from tests.fixtures.factories import PostFactory
 from tests.fixtures.wsgi import request
-from tests.ops.conftest import shared_state_keys, wait_in_rotation
+from tests.ops.conftest import shared_state_keys, stopped, wait_in_rotation
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
@@ -57,13 +59,10 @@ def test_a_replica_stopped_then_started_is_one_event_per_change(app, sentry, mon
     """Check that with a replica stopped under many requests, ops get one "down" event,
     and one "back in rotation" event when it returns: one per state change."""
     with SignalRecorder(server_state_changed, replica2_state) as changes:
-        cluster.stack_tool("stop", "replica2")
-        try:
+        with stopped("replica2"):
             read_many(app)
             wait_in_rotation(monitor, "replica2", False)
             read_many(app)
-        finally:
-            cluster.stack_tool("start", "replica2")
         wait_in_rotation(monitor, "replica2", True)
         read_many(app)
     seen = [state for state in changes.seen if state]
@@ -83,12 +82,9 @@ def test_redis_stopped_then_started_is_one_event_per_breaker_change(app, sentry)
     "back" event, whatever the number of requests that skipped the cache meanwhile."""
     request(app, "/ops-probe/cached/")
     with SignalRecorder(breaker_state_changed, lambda change: change["state"]) as changes:
-        cluster.stack_tool("stop", "redis")
-        try:
+        with stopped("redis"):
             for _ in range(30):
                 assert request(app, "/ops-probe/cached/").status == 200
-        finally:
-            cluster.stack_tool("start", "redis")
         cluster.wait_until(lambda: request(app, "/ops-probe/cached/").status == 200
                            and not breaker_module.breaker().is_open, timeout=15, message="the breaker to close")
         for _ in range(10):
@@ -102,23 +98,29 @@ def test_redis_stopped_then_started_is_one_event_per_breaker_change(app, sentry)
     assert closed["level"] == "info" and closed["tags"]["ops.deduplicated"] == "redis"
 
 
+def send_comment(app, post, action, fields, number):
+    """A reader's comment, as the form on the post page sends it."""
+    filled = {**fields, "name": f"Reader{number}", "body": "While you were out", "email": f"r{number}@example.com"}
+    return request(app, action, method="POST", data=urlencode(filled).encode(), headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Origin": "http://127.0.0.1",
+        "Referer": f"http://127.0.0.1/posts/{post.slug}/"})
+
+
+def assert_read_only(response):
+    assert response.status == 503 and "While you were out" in response.text
+
+
 def test_writes_refused_while_the_primary_is_down_are_one_event(app, sentry):
     """Check that with the primary stopped, several readers' comments get the read-only
     503 and ops get one "writes refused" event (and one "primary down" event), not one each."""
     post = PostFactory()
     cluster.wait_all_replayed()
     action, fields = comment_form(request(app, f"/posts/{post.slug}/").text)
-    cluster.stack_tool("stop", "primary")
     try:
-        for number in range(3):
-            body = f"name=Reader{number}&body=While+you+were+out&email=r{number}%40example.com&" + "&".join(
-                f"{name}={value}" for name, value in fields.items() if name not in ("name", "body", "email"))
-            refused = request(app, action, method="POST", data=body.encode(), headers={
-                "Content-Type": "application/x-www-form-urlencoded", "Origin": "http://127.0.0.1",
-                "Referer": f"http://127.0.0.1/posts/{post.slug}/"})
-            assert refused.status == 503 and "While you were out" in refused.text
+        with stopped("primary"):
+            for number in range(3):
+                assert_read_only(send_comment(app, post, action, fields, number))
     finally:
-        cluster.stack_tool("start", "primary")
         connections.close_all()
     cluster.wait_until(lambda: health.monitor().primary.up, 30, message="the primary to be seen up")
     assert not Comment.objects.exists()

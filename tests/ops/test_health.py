@@ -11,7 +11,7 @@ from cache import breaker as breaker_module
 from routing import health
 from tests.fixtures import cluster
 from tests.fixtures.wsgi import request
-from tests.ops.conftest import wait_in_rotation
+from tests.ops.conftest import stopped, wait_in_rotation
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
@@ -66,12 +66,9 @@ def test_readyz_reports_every_server_redis_and_the_cache_counters(app):
 
 def test_readyz_is_degraded_but_200_with_a_replica_stopped(app, monitor):
     """Check that a replica out of rotation makes readiness "degraded", still 200."""
-    cluster.stack_tool("stop", "replica2")
-    try:
+    with stopped("replica2"):
         wait_in_rotation(monitor, "replica2", False)
         status, body, _ = readiness(app)
-    finally:
-        cluster.stack_tool("start", "replica2")
     assert status == 200 and body["status"] == "degraded"
     replica2 = next(r for r in body["replicas"] if r["alias"] == "replica2")
     assert replica2["up"] is False and replica2["in_rotation"] is False
@@ -80,11 +77,8 @@ def test_readyz_is_degraded_but_200_with_a_replica_stopped(app, monitor):
 
 def test_readyz_is_degraded_but_200_with_redis_stopped(app):
     """Check that with Redis down readiness says so ("degraded", redis up: false), still 200."""
-    cluster.stack_tool("stop", "redis")
-    try:
+    with stopped("redis"):
         status, body, _ = readiness(app)
-    finally:
-        cluster.stack_tool("start", "redis")
     assert status == 200 and body["status"] == "degraded" and body["redis"] == {"up": False}
     assert body["cache"] == {"hit": 0, "stale": 0, "miss": 0, "bypass": 0}
     cluster.wait_until(lambda: readiness(app)[1]["redis"]["up"] and not breaker_module.breaker().is_open,
@@ -93,17 +87,12 @@ def test_readyz_is_degraded_but_200_with_redis_stopped(app):
 
 def test_readyz_is_down_and_503_when_no_server_can_serve_a_read(app, monitor):
     """Check that with the primary and both replicas stopped /readyz answers 503 "down"."""
-    stopped = []
     try:
-        for server in ("replica1", "replica2", "primary"):
-            cluster.stack_tool("stop", server)
-            stopped.append(server)
-        cluster.wait_until(lambda: not monitor.primary.up and not any(s.up for s in monitor.replicas.values()),
-                           timeout=30, message="every server to be seen down")
-        status, body, _ = readiness(app)
+        with stopped("replica1", "replica2", "primary"):
+            cluster.wait_until(lambda: not monitor.primary.up and not any(s.up for s in monitor.replicas.values()),
+                               timeout=30, message="every server to be seen down")
+            status, body, _ = readiness(app)
     finally:
-        for server in reversed(stopped):
-            cluster.stack_tool("start", server)
         connections.close_all()
     assert status == 503 and body["status"] == "down" and body["primary"] == {"up": False}
     cluster.wait_until(lambda: monitor.primary.up, 30, message="the primary to be seen up")
