@@ -109,6 +109,7 @@ class StateChangeReporter:
         since = previous[1] if previous else 0.0
         claimed = shared_states().claim(change.subject, change.state, since) if change.shareable else None
         if claimed is False:
+            logger.info("ops: %s %s: already reported by another process", change.subject, change.state)
             return False
         send(change, deduplicated="redis" if claimed else "per-process")
         return True
@@ -150,4 +151,4 @@ def send(change, deduplicated):
         for name, value in change.tags.items():
             scope.set_tag(name, value)
         sentry_sdk.capture_message(change.message, level=change.level)
-    logger.info("ops: reported to Sentry: %s", change.message)
+    logger.info("ops: %s %s: reported to Sentry (%s)", change.subject, change.state, deduplicated)
