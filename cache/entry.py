@@ -5,9 +5,14 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-# Headers kept from the rendered response; everything else (cookies above
-# all) is never stored.
-STORED_HEADERS = ("Content-Type", "Cache-Control", "Content-Language", "Link", "X-Robots-Tag")
+# Headers kept from the rendered response, so a hit carries what the render
+# carried (the security headers included: hits never pass Django's
+# middleware); everything else, cookies above all, is never stored.
+STORED_HEADERS = (
+    "Content-Type", "Cache-Control", "Content-Language", "Link", "X-Robots-Tag",
+    "Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options",
+    "Cross-Origin-Opener-Policy", "Strict-Transport-Security",
+)
 
 
 def content_hash(body):

@@ -1,5 +1,5 @@
-"""WSGI entry point: Django's handler behind the page cache's fast path,
-with the security headers completed around both (site/security_headers.py).
+"""WSGI entry point: Django's handler behind the page cache's fast path
+(whose hits carry the security headers their render had: cache/entry.py).
 
 gunicorn loads `wsgi:application` with `site/` on the import path
 (deploy/gunicorn.conf.py puts it there).
@@ -17,7 +17,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
 from cache.wsgi import PageCacheApplication  # noqa: E402
-from security_headers import SecurityHeadersApplication  # noqa: E402
 
-# Outermost: cache hits bypass Django's middleware, and still need its security headers.
-application = SecurityHeadersApplication(PageCacheApplication(get_wsgi_application()))
+application = PageCacheApplication(get_wsgi_application())
