@@ -5,9 +5,10 @@ the blog issue asks page 1,000 of 100,000 posts within 2x page 1).
 A separate database `blog_growth` is cloned from a template seeded once
 with `plan.growth_small` posts (`manage.py seed`), measured, then grown in
 SQL to `plan.growth_large` posts by copying the seeded ones (new slugs,
-published a little earlier each time, same authors and tags; copies carry
-no body text to index, which only search would read), vacuumed, and
-measured again with the same pages (bench/growth_probe.py).
+published a little earlier each time, same titles, summaries, authors and
+tags; copies carry no body, which lists never read and only their own page
+and search would), vacuumed, and measured again with the same pages
+(bench/growth_probe.py; the post measured is one of the seeded ones).
 """
 import json
 import subprocess
@@ -19,22 +20,24 @@ from .stack import ROOT, log
 TEMPLATE, DATABASE = "blog_growth_base", "blog_growth"
 COPY_SUFFIX = r"-g[0-9]+$"
 
-COPY_POSTS_SQL = """
-INSERT INTO blog_post (title, slug, excerpt, body, body_html, body_text, reading_minutes, status,
-                       published_at, created_at, updated_at, version, comment_count, author_id,
-                       updated_by_id, summary)
-SELECT title, slug || '-g' || k, excerpt, body, body_html, '', reading_minutes, status,
-       published_at - make_interval(secs => k * 1000), created_at, updated_at, 1, 0, author_id,
-       NULL, summary
-FROM blog_post p, generate_series(%(first)s, %(last)s) k
-WHERE p.slug !~ %(suffix)s
-"""
-COPY_TAGS_SQL = """
+# One statement: the copies and their tags (each copy's original found by slug).
+COPY_SQL = """
+WITH originals AS (SELECT id, slug FROM blog_post WHERE slug !~ %(suffix)s),
+copies AS (
+  INSERT INTO blog_post (title, slug, excerpt, body, body_html, body_text, reading_minutes, status,
+                         published_at, created_at, updated_at, version, comment_count, author_id,
+                         updated_by_id, summary)
+  SELECT title, slug || '-g' || k, excerpt, '', '', '', reading_minutes, status,
+         published_at - make_interval(secs => k * 1000), created_at, updated_at, 1, 0, author_id,
+         NULL, summary
+  FROM blog_post p, generate_series(1, %(copies)s) k
+  WHERE p.slug !~ %(suffix)s
+  RETURNING id, slug
+)
 INSERT INTO blog_post_tags (post_id, tag_id)
-SELECT c.id, pt.tag_id FROM blog_post c
-JOIN blog_post p ON p.slug = regexp_replace(c.slug, %(suffix)s, '')
-JOIN blog_post_tags pt ON pt.post_id = p.id
-WHERE c.slug ~ %(suffix)s AND NOT EXISTS (SELECT 1 FROM blog_post_tags t WHERE t.post_id = c.id)
+SELECT c.id, pt.tag_id
+FROM copies c JOIN originals o ON o.slug = regexp_replace(c.slug, %(suffix)s, '')
+JOIN blog_post_tags pt ON pt.post_id = o.id
 """
 
 
@@ -66,8 +69,7 @@ def grow(stack, target):
     try:
         with conn.cursor() as cursor:
             cursor.execute("SET statement_timeout = 0")
-            cursor.execute(COPY_POSTS_SQL, {"first": 1, "last": copies, "suffix": COPY_SUFFIX})
-            cursor.execute(COPY_TAGS_SQL, {"suffix": COPY_SUFFIX})
+            cursor.execute(COPY_SQL, {"copies": copies, "suffix": COPY_SUFFIX})
             for table in ("blog_post", "blog_post_tags"):
                 cursor.execute(f"VACUUM ANALYZE {table}")
     finally:

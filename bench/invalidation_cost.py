@@ -35,17 +35,10 @@ def page_key(number, port):
     return f"127.0.0.1:{port}/bench-invalidation/{number}/?"
 
 
-def advance_primary():
-    """Commit a transaction that writes WAL, as the change being invalidated
-    would have: an invalidation then stands past every stored page."""
-    from django.db import connections
-
-    with connections["default"].cursor() as cursor:
-        cursor.execute("SELECT pg_current_xact_id()")
-
-
 def time_invalidations(repeats):
     from cache.store import record_invalidation
+
+    from .stampede import advance_primary
 
     advance_primary()
     for _ in range(3):  # connections and the script's SHA warm
