@@ -83,40 +83,31 @@ def shared_server(request, lagging_replicas):
         yield url
 
 
-def settle_replicas():
-    """Wait until both replicas have replayed every row made so far."""
-    cluster.wait_all_replayed(timeout=REPLICA_LAG + 20)
-
-
 class Site(str):
     """The lagging site's base URL, and a way to let the replicas catch up."""
 
     def settle(self):
-        settle_replicas()
+        """Wait until both replicas have replayed every row made so far."""
+        cluster.wait_all_replayed(timeout=REPLICA_LAG + 20)
 
 
 def forget_cached_pages():
     """Pages cached by earlier journeys go: the flush between tests removed
-    their rows without invalidating anything."""
+    their rows without invalidating anything. (Each journey makes its rows,
+    then waits for the replicas: `Site.settle`, at least the delay, outlasts
+    the servers' half-second in-memory tier.)"""
     redis.Redis.from_url(settings.REDIS_URL).flushdb()
 
 
 @pytest.fixture
-def lagging_db(transactional_db):
-    """Committed rows; the replicas start caught up with the flush that ended
-    the previous test (`replicated_db`, with room for the delay)."""
-    settle_replicas()
-
-
-@pytest.fixture
-def site(shared_server, lagging_db):
+def site(shared_server, transactional_db):
     """The site, for readers' journeys: one server for all of them."""
     forget_cached_pages()
     return Site(shared_server)
 
 
 @pytest.fixture
-def own_site(request, lagging_replicas, lagging_db):
+def own_site(request, lagging_replicas, transactional_db):
     """A server of the journey's own, for editors' journeys: the admin logs
     each save with a ContentType the server caches for good, and the flush
     between tests makes those rows anew under other ids."""

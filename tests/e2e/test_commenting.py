@@ -15,7 +15,7 @@ from .conftest import BOUND_B
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, databases="__all__")]
 
-RELOADS = 5
+RELOADS = 3
 
 
 def comment_text(page, comment_id):
