@@ -25,7 +25,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--repair", action="store_true", help="fix what drifted (in batches, on the primary)")
-        parser.add_argument("--batch-size", type=int, default=integrity.BATCH_SIZE,
+        parser.add_argument("--batch-size", type=positive_int, default=integrity.BATCH_SIZE,
                             help=f"rows per repair transaction (default {integrity.BATCH_SIZE})")
 
     def handle(self, *args, repair=False, batch_size=integrity.BATCH_SIZE, **options):
@@ -53,6 +53,13 @@ class Command(BaseCommand):
             self.stdout.write(self.style.ERROR(f"Drift found in {len(drifted)} check(s).{hint}"))
         else:
             self.stdout.write(self.style.WARNING(f"Drift found in {len(drifted)} check(s), all repaired."))
+
+
+def positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
 
 
 def describe(finding, repair):
