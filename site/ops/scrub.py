@@ -11,6 +11,7 @@ a breadcrumb, a password inside a database URL.
     before_breadcrumb = scrub_breadcrumb
 """
 import re
+from functools import lru_cache
 
 EMAIL_MARK, IP_MARK, SECRET_MARK = "[email]", "[ip]", "[Filtered]"
 
@@ -46,19 +47,29 @@ IP_KEY = re.compile(r"ip_address|remote_addr|forwarded_for|forwarded-for|real[_-
 
 # Parts of an event that are the SDK's own description of itself, not data.
 UNTOUCHED = ("modules", "sdk")
+# Keys whose values are the SDK's ids, times and names, never anyone's data:
+# skipping them keeps a traced request's scrub cheap (it has hundreds of spans).
+STRUCTURAL_KEYS = frozenset({"event_id", "trace_id", "span_id", "parent_span_id", "timestamp",
+                             "start_timestamp", "op", "origin", "same_process_as_parent", "thread.id"})
 
 
 def scrub_text(text):
-    """`text` with email and IP addresses and inline secrets masked."""
+    """`text` with email and IP addresses and inline secrets masked (each
+    pattern only tried when the character it needs is there: most strings
+    are SQL, paths and names)."""
     if "@" in text:
         text = URL_PASSWORD.sub(rf"\1{SECRET_MARK}@", text)
         text = EMAIL.sub(EMAIL_MARK, text)
-    text = IPV4.sub(IP_MARK, text)
+    if "." in text:
+        text = IPV4.sub(IP_MARK, text)
     if ":" in text:
         text = IPV6.sub(IP_MARK, text)
-    return INLINE_SECRET.sub(lambda m: (m.group(1) or m.group(2)) + SECRET_MARK, text)
+    if "=" in text or ":" in text or " " in text:
+        text = INLINE_SECRET.sub(lambda m: (m.group(1) or m.group(2)) + SECRET_MARK, text)
+    return text
 
 
+@lru_cache(maxsize=4096)  # the same few hundred keys come back in every event
 def masked_for_key(key):
     """What a value under `key` is replaced with, or None to scrub it as data."""
     if not isinstance(key, str):
@@ -78,6 +89,8 @@ def scrub(value):
         return scrub_text(value)
     if isinstance(value, dict):
         for key, item in value.items():
+            if key in STRUCTURAL_KEYS:
+                continue
             mask = masked_for_key(key)
             if mask is not None and item not in (None, "", [], {}):
                 value[key] = mask
