@@ -2,6 +2,8 @@
 the page cache's `pc:stats` hash in Redis (hit, stale, miss, bypass flushed
 at most once a second per process; `render` counted at once) and the stock
 cache's miss counter (bench.stock_renders)."""
+import time
+
 import redis
 
 from .stock_renders import RENDERS_KEY
@@ -26,6 +28,19 @@ class Counters:
             return int(self.client.get(RENDERS_KEY) or 0)
         except redis.RedisError:
             return 0
+
+    def wait_stable(self, read, quiet=0.5, timeout=15.0):
+        """`read()` once it has stopped changing for `quiet` seconds: a
+        server still rendering what a finished run left queued is not idle."""
+        deadline = time.monotonic() + timeout
+        value = read()
+        while time.monotonic() < deadline:
+            time.sleep(quiet)
+            again = read()
+            if again == value:
+                return value
+            value = again
+        return value
 
     def keys(self):
         return self.client.dbsize()

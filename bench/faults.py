@@ -106,6 +106,7 @@ def run(stack, plan, ranked, port):
     marks = []
     readers = max(4, plan.mixed_readers // 2)
     workload = Workload(port, ranked, readers, 2, 0.05, seed=3)
+    workload.phase = "baseline"
     try:
         seconds = workload.run(plan.fault_seconds * 8 + 60, during=timeline(stack, plan, port, marks))
     finally:

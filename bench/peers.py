@@ -77,8 +77,8 @@ def measure(config, server, counters, plan, files, miss_file):
         result = run_wrk(url + "/", plan.wrk_seconds, "replay.lua", (files["zipf"], THREADS))
     else:
         result = run_wrk(url + "/", plan.wrk_seconds, "replay.lua", (miss_file, THREADS))
-    renders = (counters.stock_renders() - before_stock if kind == "stock"
-               else counters.renders() - before_renders)
+    read = counters.stock_renders if kind == "stock" else counters.renders
+    renders = counters.wait_stable(read) - (before_stock if kind == "stock" else before_renders)
     figures = result.as_dict()
     figures["renders"] = renders
     figures["render_share"] = round(renders / result.requests, 4) if result.requests else None
@@ -125,9 +125,12 @@ def measure_all(servers, counters, plan, files, cold_posts, work):
     slice_size = plan.miss_paths_per_run
     miss_slices = iter(range(0, len(cold_posts), slice_size))
     for rep in range(plan.reps):
+        # Orders alternate between repetitions, so slow drifts of the machine's
+        # load cancel out; compared configs always run back to back.
         classes = plan.worker_classes if rep % 2 == 0 else tuple(reversed(plan.worker_classes))
+        configs = CONFIGS if rep % 2 == 0 else tuple(reversed(CONFIGS))
         for worker_class in classes:
-            for config in CONFIGS:
+            for config in configs:
                 miss_file = None
                 if config == "project-miss":
                     start = next(miss_slices, 0)

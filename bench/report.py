@@ -74,9 +74,10 @@ def peers_section(peers):
     if choice:
         rows = [[config, v["gthread_over_sync"], v["p99_ms"]["sync"], v["p99_ms"]["gthread"]]
                 for config, v in choice["compared"].items()]
+        verdict = "a clear difference" if choice["decisive"] else "within ±10 %: no clear winner, the default stays"
         out.append(f"\nWorker class: gthread ÷ sync throughput (paired by repetition); recommended: "
                    f"**{choice['recommended']}** (geometric mean over the project's configs "
-                   f"{choice['project_geometric_mean_gthread_over_sync']}).\n")
+                   f"{choice['project_geometric_mean_gthread_over_sync']}: {verdict}).\n")
         out.append(table(["config", "gthread ÷ sync", "p99 sync ms", "p99 gthread ms"], rows))
     out.append("\n![throughput per config](throughput.png)\n")
     return "\n".join(out)
@@ -87,7 +88,7 @@ def mixed_section(mixed):
     rows = [["throughput (req/s)", mixed["throughput"]], ["requests / clients", f"{mixed['requests']} / {mixed['clients']}"],
             ["write share (comments)", pct(mixed["write_share"])],
             ["hit ratio (X-Cache HIT+STALE of 200 reads)", pct(mixed["hit_ratio"])],
-            ["hit ratio (server counters)", pct(mixed["server_hit_ratio"])],
+            ["hit ratio (server: 1 − renders ÷ reads)", pct(mixed["server_hit_ratio"])],
             ["replica apply delay / max replay lag seen", f"{mixed['replica_delay']} / {mixed['replay_lag_max_seconds']} s"],
             ["bound B used", f"{c['bound_seconds']} s"]]
     rows += [[f"read queries on {server}", f"{v['reads']} ({pct(v['read_share'])}); LSN probes {v['lsn_probes']}"]

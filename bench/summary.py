@@ -18,6 +18,7 @@ RATIOS = {
 }
 TARGETS = {"hot_vs_ceiling": 0.90, "zipf_vs_ceiling": 0.75, "hot_vs_stock": 3.0}
 CONFIGS = ("ceiling-hot", "project-hot", "stock-hot", "nocache-hot", "ceiling-zipf", "project-zipf", "project-miss")
+DECISIVE = 0.10  # how far from 1 a gthread / sync ratio must be to decide
 FIELDS = ("throughput", "p50_ms", "p99_ms", "bytes_per_response", "render_share")
 
 
@@ -77,6 +78,9 @@ def worker_class_choice(runs, medians, classes):
         }
     project = [compared[c]["gthread_over_sync"] for c in ("project-hot", "project-zipf", "project-miss")]
     geometric = statistics.geometric_mean([v for v in project if v]) if all(project) else None
-    choice = "gthread" if geometric and geometric >= 1.0 else "sync"
+    # gthread (the deploy default: keeps clients' connections alive) stays
+    # unless sync is clearly faster; within +-10 % the machine's noise decides.
+    choice = "sync" if geometric and geometric < 1 - DECISIVE else "gthread"
     return {"compared": compared, "project_geometric_mean_gthread_over_sync":
-            round(geometric, 3) if geometric else None, "recommended": choice}
+            round(geometric, 3) if geometric else None, "recommended": choice,
+            "decisive": bool(geometric) and abs(geometric - 1) > DECISIVE}
