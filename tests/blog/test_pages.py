@@ -220,3 +220,10 @@ def test_pages_load_only_assets_served_by_the_site(client):
         assert "https://" not in html.replace('href="https://', "")  # no remote src=
         assert 'src="http' not in html and "<script" not in html
         assert 'name="viewport"' in html and 'lang="en"' in html
+
+
+def test_favicon_ico_points_at_the_sites_icon(client):
+    """Check that the path browsers ask for on their own redirects to the icon the pages name."""
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].startswith("/static/blog/favicon.") and response["Location"].endswith(".svg")
