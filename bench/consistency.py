@@ -32,6 +32,7 @@ class Event:
     comments: frozenset = field(default_factory=frozenset)
     comment_id: int = 0         # an acknowledged comment
     pinned: bool = False        # the request carried the pin cookie
+    pin_change: str = ""        # the response set or cleared it
     phase: str = ""
     error: str = ""
 
@@ -47,7 +48,8 @@ def _violation(rule, read, write=None, missing=None):
     if write is not None:
         found.update(write_request_id=write.request_id, write_client=write.client,
                      comment_id=write.comment_id, acknowledged_at=round(write.end, 3),
-                     seconds_after_ack=round(read.start - write.end, 3))
+                     seconds_after_ack=round(read.start - write.end, 3),
+                     write_pin_change=write.pin_change)
     if missing is not None:
         found["missing_comment_ids"] = sorted(missing)
     return found

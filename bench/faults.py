@@ -102,7 +102,7 @@ def recoveries(events, marks):
     }
 
 
-def run(stack, plan, ranked, port):
+def run(stack, plan, ranked, port, history_file):
     marks = []
     readers = max(4, plan.mixed_readers // 2)
     workload = Workload(port, ranked, readers, 2, 0.05, seed=3)
@@ -114,6 +114,8 @@ def run(stack, plan, ranked, port):
             stack.tool("start", component, check=False)
     stack.wait_replayed()
     events = workload.events
+    history_file.parent.mkdir(parents=True, exist_ok=True)
+    history_file.write_text(json.dumps(consistency.as_records(events)))
     checks = consistency.check(events, bound_seconds=float("inf"))
     result = {
         "seconds": round(seconds, 1), "phase_seconds": plan.fault_seconds, "readers": readers, "writers": 2,
@@ -123,6 +125,7 @@ def run(stack, plan, ranked, port):
         "read_your_writes_violations": checks["read_your_writes"]["violations"],
         "monotonic_read_violations": checks["monotonic_reads"]["violations"],
         "consistency_examples": checks["read_your_writes"]["examples"][:5] + checks["monotonic_reads"]["examples"][:5],
+        "history_file": history_file.name,
     }
     log(f"faults: recovery {result['recovery']}, acknowledged comments missing: "
         f"{result['acknowledged_comments']['missing']}")

@@ -28,6 +28,7 @@ class Response:
     end: float = 0.0
     error: str = ""
     sent_cookies: tuple = ()
+    pin_change: str = ""   # "set" or "cleared" when the response changed the pin cookie
 
     def header(self, name, default=""):
         return self.headers.get(name.lower(), default)
@@ -60,18 +61,24 @@ class HttpClient:
         return "; ".join(f"{name}={self.jar[name][0]}" for name in names), tuple(names)
 
     def remember(self, set_cookie_values):
+        """Apply Set-Cookie headers; {name: "set" | "cleared"} of what changed."""
+        changed = {}
         for raw in set_cookie_values:
             try:
                 parsed = SimpleCookie(raw)
             except CookieError:
+                changed[raw.split("=", 1)[0]] = "unparsable"
                 continue
             for name, morsel in parsed.items():
                 max_age = morsel["max-age"]
                 if max_age != "" and int(max_age) <= 0 or morsel.value == "":
                     self.jar.pop(name, None)
+                    changed[name] = "cleared"
                 else:
                     expires = time.monotonic() + int(max_age) if max_age != "" else None
                     self.jar[name] = (morsel.value, expires)
+                    changed[name] = "set"
+        return changed
 
     # --- requests --------------------------------------------------------------
     def request(self, method, path, body=None, headers=None):
@@ -90,11 +97,12 @@ class HttpClient:
             self.close()
             return Response(0, start=start, end=time.time(), error=f"{type(error).__name__}: {error}",
                             sent_cookies=names)
-        self.remember(reply.msg.get_all("Set-Cookie") or [])
+        changed = self.remember(reply.msg.get_all("Set-Cookie") or [])
         if reply.will_close:
             self.close()
         headers = {name.lower(): value for name, value in reply.getheaders()}
-        return Response(reply.status, headers, data, start, time.time(), sent_cookies=names)
+        return Response(reply.status, headers, data, start, time.time(), sent_cookies=names,
+                        pin_change=changed.get("pin", ""))
 
     def get(self, path):
         return self.request("GET", path)

@@ -118,8 +118,11 @@ def faults_section(faults):
             + table(["phase", "requests", "failed reads", "comment POSTs by status", "503 read-only", "failed writes"], rows)
             + "\n" + table(["recovery", "seconds"], list(faults["recovery"].items()))
             + f"\nAcknowledged comments missing afterwards: **{ack['missing']}** of {ack['acknowledged']}. "
-            f"Read-your-writes violations {faults['read_your_writes_violations']}, monotonic-read violations "
-            f"{faults['monotonic_read_violations']}.\n")
+            f"Read-your-writes violations **{faults['read_your_writes_violations']}**, monotonic-read violations "
+            f"**{faults['monotonic_read_violations']}** (replicas not delayed in this part).\n"
+            + ("\nViolations seen (each with the write's response setting the pin, `write_pin_change`):\n\n```\n"
+               + "\n".join(map(str, faults["consistency_examples"])) + "\n```\n"
+               if faults["consistency_examples"] else ""))
 
 
 def growth_section(growth):

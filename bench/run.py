@@ -93,7 +93,8 @@ def run_parts(stack, plan, parts, results):
         if "stampede" in parts:
             results["stampede"] = timed(results, "stampede", stampede.run, stack, plan, server.port, hot)
         if "faults" in parts:
-            results["faults"] = timed(results, "faults", faults.run, stack, plan, ranked, server.port)
+            results["faults"] = timed(results, "faults", faults.run, stack, plan, ranked, server.port,
+                                      RESULTS / "tmp" / "faults-history.json")
         if "growth" in parts:  # a real page, for the invalidation measurement's entries
             client = HttpClient(server.port)
             hot_body = client.get(hot).body
@@ -146,7 +147,9 @@ def main(argv=None):
         results["meta"]["loadavg_end"] = [round(v, 2) for v in os.getloadavg()]
         results["meta"]["duration_seconds"] = round(time.monotonic() - started, 1)
         results["meta"].setdefault("versions", {})
-        folder = QUICK_RESULTS if plan.quick else RESULTS
+        # Only a whole full run replaces the committed results.
+        folder = RESULTS if not plan.quick and set(parts) == set(PARTS) else QUICK_RESULTS.parent / "partial"
+        folder = QUICK_RESULTS if plan.quick else folder
         report.write(results, folder)
         log(f"done in {results['meta']['duration_seconds']}s: {folder / 'latest.md'}")
     return 1 if failed else 0

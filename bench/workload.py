@@ -57,7 +57,8 @@ class Workload:
         event = Event(kind=kind, client=client_name, path=path, start=reply.start, end=reply.end,
                       status=reply.status, request_id=reply.header("x-request-id"), post=post,
                       x_cache=reply.header("x-cache"), comment_id=comment_id,
-                      pinned="pin" in reply.sent_cookies, phase=self.phase, error=reply.error)
+                      pinned="pin" in reply.sent_cookies, pin_change=reply.pin_change,
+                      phase=self.phase, error=reply.error)
         if kind == "read" and post and reply.status == 200:
             event.comments = comment_ids(reply.body)
         with self._lock:
