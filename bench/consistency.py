@@ -84,11 +84,18 @@ def _read_your_writes(writes, reads):
         for read in post_reads:
             own_reads[post, read.client].append(read)
     for write in writes:
+        cleared_by = None  # the response that dropped the session's pin since the write, if any
         for read in own_reads.get((write.post, write.client), ()):
             if read.start >= write.end:
                 checked += 1
                 if write.comment_id not in read.comments:
-                    violations.append(_violation("read_your_writes", read, write))
+                    found = _violation("read_your_writes", read, write)
+                    if cleared_by is not None:
+                        found.update(pin_cleared_by_request_id=cleared_by.request_id,
+                                     pin_cleared_at=round(cleared_by.end, 3))
+                    violations.append(found)
+                if read.pin_change == "cleared":
+                    cleared_by = read
     return _outcome(checked, violations)
 
 

@@ -75,3 +75,12 @@ def test_failed_reads_are_not_taken_as_observations():
     failed.status = 503
     assert counts([write("w", 7, 1.0), failed]) == {"read_your_writes": 0, "bounded_staleness": 0,
                                                     "monotonic_reads": 0}
+
+
+def test_violation_names_the_response_that_dropped_the_pin():
+    """Check that a read-your-writes violation after the pin was cleared says which response cleared it."""
+    clearing = read("w", 1.1, {7}, pinned=True, rid="cleared-it")
+    clearing.pin_change = "cleared"
+    events = [write("w", 7, 1.0), clearing, read("w", 1.3, set(), rid="then-stale")]
+    example = check(events, BOUND)["read_your_writes"]["examples"][0]
+    assert (example["read_request_id"], example["pin_cleared_by_request_id"]) == ("then-stale", "cleared-it")
