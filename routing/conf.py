@@ -25,6 +25,14 @@ def pin_max_age():
     return float(getattr(settings, "PIN_MAX_AGE", 30))
 
 
+def pin_min_age():
+    """A pin is kept at least this long, even once replicas have caught up:
+    copies of pages cached just before the write (the page cache's 0.5 s
+    per-process tier, its 0.5 s stale-while-refill window) must have expired
+    before the session reads like everyone else again."""
+    return float(getattr(settings, "PIN_MIN_AGE", 1.0))
+
+
 def max_lag_seconds():
     return float(getattr(settings, "MAX_REPLICA_LAG_SECONDS", 10))
 

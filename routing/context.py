@@ -25,6 +25,7 @@ class ReadPosition:
 
     min_lsn: int = 0
     pinned: bool = False
+    pin_age: float = 0.0
     primary_reason: str = ""
     alias: str = ""
     snapshot_lsn: int = 0

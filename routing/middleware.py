@@ -8,7 +8,8 @@ replica read elsewhere, and carry the session's position in the pin cookie.
 - A write while the primary is down gets a 503 "read-only" page.
 - After a committed write the response pins the session to the write's LSN;
   a pinned session's pin follows what it has seen (monotonic reads) and is
-  dropped once every replica in rotation has replayed it.
+  dropped once every replica in rotation has replayed it and it is older
+  than PIN_MIN_AGE (cached copies from before the write have expired).
 """
 import logging
 
@@ -17,7 +18,7 @@ from django.db import connections
 from . import conf, context, readonly
 from .errors import is_connection_error, is_replica_failure
 from .health import monitor
-from .pin import clear_pin, read_pin, set_pin
+from .pin import clear_pin, read_pin_with_age, set_pin
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ class RoutingMiddleware:
     def position_for(self, request):
         position = context.ReadPosition()
         if conf.pinning_enabled():
-            position.min_lsn = read_pin(request)
+            position.min_lsn, position.pin_age = read_pin_with_age(request)
             position.pinned = bool(position.min_lsn)
         if request.method not in SAFE_METHODS:
             position.primary_reason = "write-request"
@@ -77,7 +78,7 @@ class RoutingMiddleware:
         if position.wrote_lsn:
             set_pin(response, max(position.wrote_lsn, position.min_lsn))
         elif position.pinned:
-            if monitor().all_caught_up(position.min_lsn):
+            if position.pin_age >= conf.pin_min_age() and monitor().all_caught_up(position.min_lsn):
                 clear_pin(response)
             elif position.snapshot_lsn > position.min_lsn and not position.degraded:
                 set_pin(response, position.snapshot_lsn)  # never read behind what it saw

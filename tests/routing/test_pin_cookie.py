@@ -4,7 +4,7 @@ import time
 from django.http import HttpResponse
 from django.test import RequestFactory, override_settings
 
-from routing.pin import lsn_in_cookie, read_pin, set_pin
+from routing.pin import lsn_in_cookie, read_pin, read_pin_with_age, set_pin
 
 
 def request_with(cookie_value):
@@ -54,3 +54,13 @@ def test_an_expired_pin_is_ignored(monkeypatch):
     later = time.time() + 31
     monkeypatch.setattr("django.core.signing.time.time", lambda: later)
     assert read_pin(request_with(value)) == 0
+
+
+def test_a_pin_tells_how_old_it_is(monkeypatch):
+    """Check that the cookie's signed timestamp gives the pin's age."""
+    value = issued_cookie(42).value
+    later = time.time() + 7
+    monkeypatch.setattr("routing.pin.time.time", lambda: later)
+    monkeypatch.setattr("django.core.signing.time.time", lambda: later)
+    lsn, age = read_pin_with_age(request_with(value))
+    assert lsn == 42 and 6 <= age <= 8

@@ -102,15 +102,23 @@ def test_with_a_delayed_replica_the_pin_prefers_a_caught_up_replica(probe, monit
             assert seen["alias"] == "replica2"
 
 
-def test_the_pin_is_dropped_once_every_replica_has_caught_up(probe, monitor):
-    """Check that the pin cookie is cleared when all replicas in rotation replayed the write."""
+def test_the_pin_is_dropped_once_every_replica_has_caught_up_and_cached_copies_expired(probe, monitor):
+    """Check that the pin cookie is kept while younger than PIN_MIN_AGE (copies cached
+    just before the write may still be served), then cleared once all replicas in
+    rotation replayed the write."""
     probe.post("/probe/write/", {"name": "caught-up"})
-    assert probe.cookies["pin"].value
+    pin = probe.cookies["pin"].value
+    assert pin
     target = cluster.primary_lsn()
     cluster.wait_until(
         lambda: all(s.replay_lsn >= target for s in monitor.replicas.values()), 10,
         message="the monitor to see both replicas caught up")
-    response = probe.get("/probe/read/")
+    with override_settings(PIN_MIN_AGE=3600):
+        kept = probe.get("/probe/read/")
+        assert "caught-up" in kept.json()["names"]
+        assert "pin" not in kept.cookies and probe.cookies["pin"].value == pin
+    with override_settings(PIN_MIN_AGE=0):
+        response = probe.get("/probe/read/")
     assert "caught-up" in response.json()["names"]
     assert response.cookies["pin"].value == ""
     assert response.cookies["pin"]["max-age"] == 0
