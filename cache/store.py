@@ -117,7 +117,7 @@ def increment_stats(counts):
         pipe = client.pipeline(transaction=False)
         for name, value in counts.items():
             pipe.hincrby("pc:stats", name, value)
-        pipe.execute()
+        return pipe.execute()
 
     return breaker().call(run) is not None
 

@@ -31,6 +31,7 @@ wal_keep_size = 64MB
 hot_standby = on
 hot_standby_feedback = on         # fewer query cancellations on the replicas
 max_standby_streaming_delay = 5s  # a long replica read delays replay 5 s at most
+checkpoint_timeout = 30s          # frequent restartpoints: a killed replica restarts fast
 wal_receiver_status_interval = 1s
 shared_preload_libraries = 'pg_stat_statements'
 pg_stat_statements.track = all

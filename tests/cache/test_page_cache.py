@@ -159,3 +159,17 @@ def test_a_new_app_version_never_serves_an_old_page(app, settings):
     request(app, "/c/groups/")
     settings.APP_VERSION = "next-release"
     assert request(app, "/c/groups/").headers["X-Cache"] == "MISS"
+
+
+def test_outcomes_are_counted_exactly_for_readyz(app):
+    """Check that hits, misses and bypasses add up exactly in the shared counters."""
+    from cache import stats
+
+    before = stats.totals()
+    request(app, "/c/groups/")
+    for _ in range(3):
+        request(app, "/c/groups/")
+    request(app, "/c/plain/")
+    after = stats.totals()
+    assert {name: after[name] - before[name] for name in after} == {
+        "hit": 3, "miss": 1, "bypass": 1, "stale": 0}
