@@ -46,3 +46,14 @@ def gunicorn_server(request, django_db_setup):
         yield base_url
         if request.session.testsfailed:
             print(f"--- gunicorn log ---\n{base_url.read_log()[-20000:]}", file=sys.stderr)
+
+
+@pytest.fixture
+def redis_client():
+    """The test stack's real Redis, emptied for the test."""
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.flushdb()
+    yield client

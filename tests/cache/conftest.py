@@ -1,36 +1,15 @@
 """Page cache tests: the real WSGI application (fast path + Django) over the
 real cluster and the real Redis, which each test starts empty."""
 import pytest
-import redis
-from django.conf import settings
-from django.test import override_settings
 
-from cache import breaker, memory
-from routing import health
-from tests.fixtures import cluster
-
-
-@pytest.fixture
-def redis_client():
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    client.flushdb()
-    yield client
+from tests.fixtures.wsgi import application_on
 
 
 @pytest.fixture
 def app(replicated_db, redis_client):
-    """The WSGI application exactly as gunicorn serves it, on the probe URLconf."""
-    from wsgi import application
-
-    with override_settings(ROOT_URLCONF="tests.cache.probe_urls"):
-        health.reset()
-        health.monitor().polled.wait(5)
-        breaker.reset()
-        memory.clear()
+    """The WSGI application exactly as gunicorn serves it, on tests/cache/probe_urls.py."""
+    with application_on("tests.cache.probe_urls") as application:
         yield application
-    health.reset()
-    breaker.reset()
-    memory.clear()
 
 
 def add_group(name):

@@ -3,23 +3,13 @@ application on a probe URLconf, the real cluster and Redis."""
 from contextlib import contextmanager
 
 import pytest
-import redis
-from django.conf import settings
-from django.test import override_settings
 
-from cache import breaker, memory
 from ops import queries
 from ops.state_changes import KEY_PREFIX, reporter
 from routing import health
 from tests.fixtures import cluster
+from tests.fixtures.wsgi import application_on
 from tests.ops.sentry_capture import start_capturing, stop_capturing
-
-
-@pytest.fixture
-def redis_client():
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    client.flushdb()
-    yield client
 
 
 @pytest.fixture
@@ -37,17 +27,8 @@ def sentry(redis_client):
 @pytest.fixture
 def app(replicated_db, redis_client):
     """The WSGI application exactly as gunicorn serves it, on tests/ops/probe_urls.py."""
-    from wsgi import application
-
-    with override_settings(ROOT_URLCONF="tests.ops.probe_urls"):
-        health.reset()
-        health.monitor().polled.wait(5)
-        breaker.reset()
-        memory.clear()
+    with application_on("tests.ops.probe_urls") as application:
         yield application
-    health.reset()
-    breaker.reset()
-    memory.clear()
 
 
 @pytest.fixture
