@@ -88,7 +88,7 @@ def mixed_section(mixed):
     rows = [["throughput (req/s)", mixed["throughput"]], ["requests / clients", f"{mixed['requests']} / {mixed['clients']}"],
             ["write share (comments)", pct(mixed["write_share"])],
             ["hit ratio (X-Cache HIT+STALE of 200 reads)", pct(mixed["hit_ratio"])],
-            ["hit ratio (server: 1 − renders ÷ reads)", pct(mixed["server_hit_ratio"])],
+            ["hit ratio (server's pc:stats counters)", pct(mixed["server_hit_ratio"])],
             ["replica apply delay / max replay lag seen", f"{mixed['replica_delay']} / {mixed['replay_lag_max_seconds']} s"],
             ["bound B used", f"{c['bound_seconds']} s"]]
     rows += [[f"read queries on {server}", f"{v['reads']} ({pct(v['read_share'])}); LSN probes {v['lsn_probes']}"]
