@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 from django.db import connections
 
+from routing.lsn import CURRENT_PRIMARY_LSN_SQL
+
 from . import conf, scripts
 from .breaker import breaker
 from .entry import PageCacheEntry
@@ -91,8 +93,9 @@ def release_lease(full_key, lease_token):
 
 
 def primary_lsn():
+    """The primary's position, measured as the router measures snapshots."""
     with connections["default"].cursor() as cursor:
-        cursor.execute("SELECT pg_current_wal_insert_lsn() - '0/0'::pg_lsn")
+        cursor.execute(CURRENT_PRIMARY_LSN_SQL)
         return int(cursor.fetchone()[0])
 
 

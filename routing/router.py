@@ -57,7 +57,10 @@ def _candidate(position, health):
     replica = health.pick(position.min_lsn, exclude=position.excluded)
     if replica:
         return replica
-    if conf.PRIMARY not in position.excluded and health.primary.up:
+    # A pinned session tries the primary even if this process last saw it
+    # down (it may be back before the poller knows): only a failure of its
+    # own lets it fall back to a replica behind its write.
+    if conf.PRIMARY not in position.excluded and (health.primary.up or position.min_lsn):
         return conf.PRIMARY
     # Primary down: read-only mode. Serve the freshest replica that answers.
     fallback = health.freshest_up(exclude=position.excluded - {conf.PRIMARY})

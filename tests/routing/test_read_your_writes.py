@@ -163,3 +163,13 @@ def test_with_zero_replicas_everything_reads_from_the_primary(probe):
     assert "pin" not in response.cookies
     seen = probe.get("/probe/read/").json()
     assert seen["alias"] == "default" and "solo" in seen["names"]
+
+
+def test_a_pinned_session_tries_the_primary_even_when_it_was_last_seen_down(probe, monitor):
+    """Check that just after the primary comes back (this process still thinks it down),
+    a pinned read goes to the primary rather than to a replica behind its write."""
+    with cluster.replay_paused("replica1"), cluster.replay_paused("replica2"):
+        probe.post("/probe/write/", {"name": "just-back"})
+        monitor.mark_down("default", "as if the poller had not seen it come back yet")
+        seen = probe.get("/probe/read/").json()
+        assert seen["alias"] == "default" and "just-back" in seen["names"]
