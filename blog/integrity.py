@@ -77,40 +77,28 @@ class Finding:
 
 
 # --- orphans -------------------------------------------------------------------
-def find_orphaned_comments():
-    return ids_from(f"SELECT c.id FROM {COMMENT} c WHERE NOT EXISTS "
-                    f"(SELECT 1 FROM {POST} p WHERE p.id = c.post_id) ORDER BY c.id")
+def orphan_check(table, alias, orphaned_when):
+    """(find, delete) for the rows of `table` matching `orphaned_when`; the
+    delete states the condition again so it never removes a row that a
+    concurrent write has just made whole."""
+    def find():
+        return ids_from(f"SELECT {alias}.id FROM {table} {alias} WHERE {orphaned_when} ORDER BY {alias}.id")
+
+    def delete(ids):
+        return _delete(f"DELETE FROM {table} {alias} WHERE {alias}.id = ANY(%s) AND ({orphaned_when})", ids)
+
+    return find, delete
 
 
-def delete_orphaned_comments(ids):
-    return _delete(f"DELETE FROM {COMMENT} c WHERE c.id = ANY(%s) AND NOT EXISTS "
-                   f"(SELECT 1 FROM {POST} p WHERE p.id = c.post_id)", ids)
-
-
-def find_orphaned_tag_links():
-    return ids_from(f"SELECT pt.id FROM {POST_TAGS} pt WHERE NOT EXISTS (SELECT 1 FROM {POST} p "
-                    f"WHERE p.id = pt.post_id) OR NOT EXISTS (SELECT 1 FROM {TAG} t WHERE t.id = pt.tag_id) "
-                    "ORDER BY pt.id")
-
-
-def delete_orphaned_tag_links(ids):
-    return _delete(f"DELETE FROM {POST_TAGS} pt WHERE pt.id = ANY(%s) AND (NOT EXISTS (SELECT 1 FROM {POST} p "
-                   f"WHERE p.id = pt.post_id) OR NOT EXISTS (SELECT 1 FROM {TAG} t WHERE t.id = pt.tag_id))", ids)
-
-
-def find_orphaned_profiles():
-    return ids_from(f"SELECT a.id FROM {PROFILE} a WHERE NOT EXISTS "
-                    f"(SELECT 1 FROM {USER} u WHERE u.id = a.user_id) ORDER BY a.id")
-
-
-def delete_orphaned_profiles(ids):
-    return _delete(f"DELETE FROM {PROFILE} a WHERE a.id = ANY(%s) AND NOT EXISTS "
-                   f"(SELECT 1 FROM {USER} u WHERE u.id = a.user_id)", ids)
-
-
-def find_posts_without_author():
-    return ids_from(f"SELECT p.id FROM {POST} p WHERE NOT EXISTS "
-                    f"(SELECT 1 FROM {USER} u WHERE u.id = p.author_id) ORDER BY p.id")
+find_orphaned_comments, delete_orphaned_comments = orphan_check(
+    COMMENT, "c", f"NOT EXISTS (SELECT 1 FROM {POST} p WHERE p.id = c.post_id)")
+find_orphaned_tag_links, delete_orphaned_tag_links = orphan_check(
+    POST_TAGS, "pt", f"NOT EXISTS (SELECT 1 FROM {POST} p WHERE p.id = pt.post_id) "
+                     f"OR NOT EXISTS (SELECT 1 FROM {TAG} t WHERE t.id = pt.tag_id)")
+find_orphaned_profiles, delete_orphaned_profiles = orphan_check(
+    PROFILE, "a", f"NOT EXISTS (SELECT 1 FROM {USER} u WHERE u.id = a.user_id)")
+find_posts_without_author, _ = orphan_check(
+    POST, "p", f"NOT EXISTS (SELECT 1 FROM {USER} u WHERE u.id = p.author_id)")
 
 
 def _delete(sql, ids):
