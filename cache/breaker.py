@@ -62,6 +62,7 @@ class RedisBreaker:
             self.open_until = time.monotonic() + self.open_seconds
             if not self.is_open:
                 self.is_open = True
+                memory.clear()  # it can no longer follow invalidations
                 logger.warning("page cache: Redis unreachable (%s); serving from the database", error)
                 breaker_state_changed.send(sender=RedisBreaker, state="open", reason=str(error))
 

@@ -29,9 +29,20 @@ def lsn_gating():
 
 
 def memory_tier_seconds():
-    """Per-process tier lifetime. With the health poll interval it must fit in
-    SPEC's extra second of staleness (0.5 s + 0.25 s)."""
+    """The most staleness the per-process tier may add: it serves nothing while
+    its knowledge of invalidations is older than this. With the health poll
+    interval it must fit in SPEC's extra second (0.5 s + 0.25 s)."""
     return float(getattr(settings, "PAGE_CACHE_MEMORY_SECONDS", 0.5))
+
+
+def memory_poll_seconds():
+    """How often each process reads the invalidation log (well under the above)."""
+    return float(getattr(settings, "PAGE_CACHE_MEMORY_POLL", 0.1))
+
+
+def memory_tier_bytes():
+    """Each process's memory tier budget (gzip and identity bodies)."""
+    return int(getattr(settings, "PAGE_CACHE_MEMORY_MB", 64)) * 1024 * 1024
 
 
 def lease_seconds():

@@ -1,35 +1,136 @@
-"""A tiny per-process tier in front of Redis for the hottest pages.
+"""The per-process tier in front of Redis: the pages this worker served
+lately, kept until an invalidation of a tag they show (or their TTL, or the
+byte budget) drops them.
 
-Entries live PAGE_CACHE_MEMORY_SECONDS (0.5 s): with the 0.25 s health poll
-that stays inside SPEC's extra second of staleness. Only entries Redis has
-just confirmed fresh go in, so the tier never serves what Redis would not.
+An entry may live long here only because the tier follows every
+invalidation: cache/memory_sync.py reads Redis's invalidation log every
+0.1 s and drops what it names. The tier serves nothing while that knowledge
+is older than PAGE_CACHE_MEMORY_SECONDS (0.5 s: a slow poll, Redis out), so
+it adds at most that much staleness, inside SPEC's extra second.
+
+Only entries Redis has just confirmed fresh go in, and only if no
+invalidation was applied between that lookup and the put (`observed()`
+before the lookup, `put(..., observed=...)` after): an entry can never slip
+in after the poll that should have dropped it.
 """
+import os
+import threading
 import time
+from collections import OrderedDict
 
 from . import conf
 
-MAX_ENTRIES = 2048
-_entries = {}
+
+def entry_bytes(entry):
+    """What an entry costs: its gzip body and the identity body it may
+    decode (gzip's last four bytes hold that length)."""
+    return len(entry.gzip_body) + int.from_bytes(entry.gzip_body[-4:], "little")
 
 
-def get(page_key):
-    found = _entries.get(page_key)
-    if found is None:
-        return None
-    expires, entry = found
-    if time.monotonic() >= expires:
-        _entries.pop(page_key, None)
-        return None
-    return entry
+class MemoryTier:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._entries = OrderedDict()   # page key -> entry, least recently served first
+        self._by_tag = {}               # tag -> page keys showing it
+        self._bytes = 0
+        self.version = 0                # bumped by every drop an invalidation causes
+        self.synced_at = 0.0            # monotonic start of the newest complete poll
+
+    # --- the hit path -------------------------------------------------------
+    def get(self, page_key, min_lsn):
+        """The entry for `page_key` if it may be served to a request pinned at `min_lsn`."""
+        if time.monotonic() - self.synced_at > conf.memory_tier_seconds():
+            return None  # the tier may have missed an invalidation: Redis decides
+        entry = self._entries.get(page_key)
+        if entry is None or entry.snapshot_lsn < min_lsn or entry.fresh_until <= time.time():
+            return None
+        try:
+            self._entries.move_to_end(page_key)
+        except KeyError:
+            pass  # dropped meanwhile by the poller: serving this copy once is within the bound
+        return entry
+
+    def observed(self):
+        """Take before a Redis lookup whose entry may be put here."""
+        return self.version
+
+    def put(self, page_key, entry, observed):
+        if entry.status != 200:
+            return  # 404s live a second in Redis only
+        size = entry_bytes(entry)
+        with self._lock:
+            if observed != self.version or size > conf.memory_tier_bytes():
+                return
+            current = self._entries.get(page_key)
+            if current is not None and current.snapshot_lsn > entry.snapshot_lsn:
+                return  # never replace a copy with an older snapshot
+            self._remove(page_key)
+            self._entries[page_key] = entry
+            self._bytes += size
+            for tag in entry.tags:
+                self._by_tag.setdefault(tag, set()).add(page_key)
+            while self._bytes > conf.memory_tier_bytes():
+                self._remove(next(iter(self._entries)))
+
+    # --- the poller's side ----------------------------------------------------
+    def drop_tags(self, tags):
+        with self._lock:
+            self.version += 1
+            if "all" in tags:
+                self._clear()
+                return
+            for tag in tags:
+                for page_key in list(self._by_tag.get(tag, ())):
+                    self._remove(page_key)
+
+    def mark_synced(self, poll_started):
+        self.synced_at = poll_started
+
+    def clear(self):
+        """Forget everything and serve nothing until the next complete poll."""
+        with self._lock:
+            self.version += 1
+            self.synced_at = 0.0
+            self._clear()
+
+    def __len__(self):
+        return len(self._entries)
+
+    @property
+    def size_bytes(self):
+        return self._bytes
+
+    # --- internals (under the lock) -------------------------------------------
+    def _remove(self, page_key):
+        entry = self._entries.pop(page_key, None)
+        if entry is None:
+            return
+        self._bytes -= entry_bytes(entry)
+        for tag in entry.tags:
+            keys = self._by_tag.get(tag)
+            if keys is not None:
+                keys.discard(page_key)
+                if not keys:
+                    del self._by_tag[tag]
+
+    def _clear(self):
+        self._entries.clear()
+        self._by_tag.clear()
+        self._bytes = 0
 
 
-def put(page_key, entry):
-    if entry.status != 200:
-        return  # 404s live a second in Redis only
-    if len(_entries) >= MAX_ENTRIES:
-        _entries.clear()  # cheap and rare: the hot set refills within a second
-    _entries[page_key] = (time.monotonic() + conf.memory_tier_seconds(), entry)
+tier = MemoryTier()
 
 
 def clear():
-    _entries.clear()
+    tier.clear()
+
+
+def _forget_after_fork():
+    # A child must not trust what its parent's poller saw: it starts empty,
+    # and its own poller (cache/memory_sync.py) starts on first use.
+    global tier
+    tier = MemoryTier()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)

@@ -76,8 +76,10 @@ if redis.call('GET', 'pc:lease:' .. key) == ARGV[2] then redis.call('DEL', 'pc:l
 return outcome
 """
 
-# KEYS: tag record keys. ARGV: lsn, now ms. Raise each record to (lsn, now),
-# never back: concurrent invalidators may arrive out of order.
+# KEYS: tag record keys. ARGV: lsn, now ms, the tags (space-separated).
+# Raise each record to (lsn, now), never back: concurrent invalidators may
+# arrive out of order. Then append the tags to the invalidation log, which
+# every process's memory tier follows (cache/memory_sync.py).
 INVALIDATE = """
 for _, key in ipairs(KEYS) do
   local current = redis.call('GET', key)
@@ -85,5 +87,6 @@ for _, key in ipairs(KEYS) do
   if current then lsn = tonumber(string.match(current, '(%d+)')) end
   if tonumber(ARGV[1]) >= lsn then redis.call('SET', key, ARGV[1] .. ' ' .. ARGV[2]) end
 end
+redis.call('XADD', 'pc:invlog', 'MAXLEN', '~', '10000', '*', 't', ARGV[3])
 return 1
 """

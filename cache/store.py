@@ -1,5 +1,6 @@
 """The Redis side of the page cache: look up, store, invalidate — each one
 round trip through the breaker (cache/breaker.py), each a Lua script."""
+import os
 import time
 from dataclasses import dataclass
 
@@ -8,7 +9,7 @@ from django.db import connections
 from routing.lsn import CURRENT_PRIMARY_LSN_SQL
 
 from . import conf, scripts
-from .breaker import breaker
+from .breaker import GENERATION_KEY, breaker
 from .entry import PageCacheEntry
 
 FRESH, INVALIDATED, BEHIND_PIN, PAST_TTL, ABSENT = 1, 2, 3, 4, 0
@@ -109,10 +110,61 @@ def record_invalidation(tags):
     lsn = primary_lsn()
 
     def run(client):
-        return _scripts_for(client).invalidate(keys=[tag_key(t) for t in tags], args=[lsn, now_ms()])
+        return _scripts_for(client).invalidate(keys=[tag_key(t) for t in tags],
+                                               args=[lsn, now_ms(), " ".join(tags)])
 
     breaker().call(run)
     return lsn
+
+
+@dataclass
+class InvalidationBatch:
+    generation: bytes
+    epoch: bytes
+    tags: set
+    last_id: bytes
+    gap: bool
+
+
+LOG_KEY, EPOCH_KEY = "pc:invlog", "pc:epoch"
+LOG_START = b"0-0"
+LOG_READ = 1000  # more in one poll interval than this, and the memory tiers start afresh
+
+
+def read_invalidations(after_id):
+    """One round trip: the cache generation, Redis's data epoch (a new one
+    if Redis has none: it lost its data), and the tags
+    invalidated after the log entry `after_id` (None: from the log's end,
+    nothing to apply). None when Redis is unavailable."""
+    new_epoch = os.urandom(8).hex().encode()
+
+    def run(client):
+        pipe = client.pipeline(transaction=False)
+        pipe.get(GENERATION_KEY)
+        pipe.set(EPOCH_KEY, new_epoch, nx=True, get=True)
+        if after_id is None:
+            pipe.xrevrange(LOG_KEY, count=1)
+        else:
+            pipe.xrange(LOG_KEY, min=after_id, count=LOG_READ + 1)
+        return pipe.execute()
+
+    if breaker().is_open:
+        return None  # a request's probe closes it (raising the floor needs the request's database connection)
+    reply = breaker().call(run)
+    if reply is None:
+        return None
+    generation, epoch, entries = reply
+    epoch = epoch or new_epoch
+    if after_id is None:
+        return InvalidationBatch(generation, epoch, set(), entries[0][0] if entries else LOG_START, False)
+    # The range starts at the last entry read: if it is gone, the log was
+    # trimmed past it (or Redis lost it) and what came between is unknown.
+    starts_at_mine = bool(entries) and entries[0][0] == after_id
+    gap = (after_id != LOG_START and not starts_at_mine) or len(entries) > LOG_READ
+    new = entries[1:] if starts_at_mine else entries
+    last_id = new[-1][0] if new else (after_id if starts_at_mine else LOG_START)
+    tags = {tag for _, fields in new for tag in fields.get(b"t", b"").decode().split()}
+    return InvalidationBatch(generation, epoch, tags, last_id, gap)
 
 
 def increment_stats(counts):

@@ -16,7 +16,7 @@ from django.http.cookie import parse_cookie
 
 from routing.pin import lsn_in_cookie
 
-from . import conf, keys, memory, stats, store
+from . import conf, keys, memory, memory_sync, stats, store
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
@@ -43,6 +43,7 @@ class PageCacheApplication:
 
     def __call__(self, environ, start_response):
         started = time.perf_counter()
+        memory_sync.ensure_running()
         request_id = request_id_for(environ)
         if environ["REQUEST_METHOD"] in ("GET", "HEAD"):
             served = self.from_cache(environ, start_response, started, request_id)
@@ -65,8 +66,8 @@ class PageCacheApplication:
         if page_key is None:
             return None
         environ["pagecache.outcome"] = "MISS"
-        entry = memory.get(page_key)
-        if entry is not None and entry.snapshot_lsn >= pin_lsn:
+        entry = memory.tier.get(page_key, pin_lsn)
+        if entry is not None:
             return self.respond(environ, start_response, entry, "HIT", started, request_id)
         return self.from_redis(environ, start_response, page_key, pin_lsn, started, request_id)
 
@@ -75,11 +76,12 @@ class PageCacheApplication:
         deadline = time.monotonic() + conf.fill_wait_seconds()
         pause = 0.01
         while True:
+            observed = memory.tier.observed()
             found = store.lookup(page_key, pin_lsn, token)
             if found is None:
                 return None  # Redis out: render from the database
             if found.state == store.FRESH:
-                memory.put(page_key, found.entry)
+                memory.tier.put(page_key, found.entry, observed)
                 return self.respond(environ, start_response, found.entry, "HIT", started, request_id)
             if found.state == store.BEHIND_PIN or found.leased:
                 self.hand_to_django(environ, found, token if found.leased else None)

@@ -100,8 +100,11 @@ def pre_fork(server, worker):
 
 
 def post_fork(server, worker):
-    """Threads do not survive fork(): each worker starts its own poller.
+    """Threads do not survive fork(): each worker starts its own pollers
+    (replica health; the memory tier's invalidation log).
     (redis-py notices the new pid and opens fresh connections by itself.)"""
+    from cache import memory_sync
     from routing import health
 
     health.start_polling()
+    memory_sync.ensure_running()

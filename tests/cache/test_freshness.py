@@ -29,12 +29,15 @@ def test_invalidating_a_tag_refreshes_exactly_the_pages_showing_it(app, redis_cl
 
 
 def test_invalidation_costs_one_record_per_tag_and_scans_no_keys(app, redis_client):
-    """Check that an invalidation writes only its tags' records, whatever number of pages is cached."""
+    """Check that an invalidation writes only its tags' records and one log entry, whatever number of pages is cached."""
     for n in range(30):
         request(app, f"/c/groups/?page={n}")
     before = set(redis_client.keys("*"))
+    log_before = redis_client.xlen("pc:invlog")
     add_group("c")
-    assert set(redis_client.keys("*")) - before == {b"pc:tag:groups", b"pc:tag:group:c"}
+    assert set(redis_client.keys("*")) - before <= {b"pc:tag:groups", b"pc:tag:group:c", b"pc:invlog"}
+    assert {b"pc:tag:groups", b"pc:tag:group:c"} <= set(redis_client.keys("*")) - before
+    assert redis_client.xlen("pc:invlog") == log_before + 1
 
 
 def test_without_lsn_gating_a_lagging_replica_fills_the_cache_with_a_stale_page(app, redis_client):

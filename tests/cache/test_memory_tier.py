@@ -1,0 +1,203 @@
+"""The per-process memory tier: long-lived, yet never behind an invalidation
+by more than PAGE_CACHE_MEMORY_SECONDS, in this process or any other."""
+import gzip
+import time
+
+import pytest
+from django.test import override_settings
+
+from cache import memory, memory_sync, store
+from cache.entry import PageCacheEntry
+from tests.cache.conftest import add_group
+from tests.fixtures import cluster
+from tests.fixtures.factories import PostFactory
+from tests.fixtures.http_reader import Reader
+from tests.fixtures.server import run_gunicorn
+from tests.fixtures.wsgi import request
+
+
+def entry(tags=("post:1",), snapshot=100, body=b"<p>page</p>", fresh_for=60):
+    return PageCacheEntry(status=200, headers=[("Content-Type", "text/html")],
+                          gzip_body=gzip.compress(body, mtime=0), etag="e", snapshot_lsn=snapshot,
+                          tags=tuple(tags), fresh_until=time.time() + fresh_for)
+
+
+def synced_tier():
+    tier = memory.MemoryTier()
+    tier.mark_synced(time.monotonic())
+    return tier
+
+
+# --- the tier's rules (pure) ------------------------------------------------
+
+def test_an_entry_put_after_a_lookup_is_served_until_a_tag_it_shows_is_dropped():
+    """Check that an entry is served, and only an invalidation of one of its own tags drops it."""
+    tier = synced_tier()
+    tier.put("/a", entry(tags=("post:1", "home")), tier.observed())
+    tier.put("/b", entry(tags=("post:2",)), tier.observed())
+    tier.drop_tags({"post:2"})
+    assert tier.get("/a", 0) is not None and tier.get("/b", 0) is None
+    tier.drop_tags({"home"})
+    assert tier.get("/a", 0) is None
+
+
+def test_an_entry_looked_up_before_an_invalidation_was_applied_is_not_put():
+    """Check the race: lookup, then the poller drops the page's tag, then the put: the put is refused."""
+    tier = synced_tier()
+    observed = tier.observed()
+    tier.drop_tags({"post:1"})
+    tier.put("/a", entry(tags=("post:1",)), observed)
+    assert tier.get("/a", 0) is None
+
+
+def test_nothing_is_served_while_the_tier_has_not_heard_from_redis_lately():
+    """Check that the tier serves nothing once its last complete poll is older than PAGE_CACHE_MEMORY_SECONDS."""
+    tier = synced_tier()
+    tier.put("/a", entry(), tier.observed())
+    tier.mark_synced(time.monotonic() - 0.6)
+    with override_settings(PAGE_CACHE_MEMORY_SECONDS=0.5):
+        assert tier.get("/a", 0) is None
+        tier.mark_synced(time.monotonic())
+        assert tier.get("/a", 0) is not None
+
+
+def test_a_pin_past_the_snapshot_and_a_past_ttl_are_not_served():
+    """Check that a pinned request needs a snapshot at or past its pin, and a page past its TTL goes to Redis."""
+    tier = synced_tier()
+    tier.put("/a", entry(snapshot=100), tier.observed())
+    tier.put("/old", entry(fresh_for=-1), tier.observed())
+    assert tier.get("/a", 100) is not None and tier.get("/a", 101) is None
+    assert tier.get("/old", 0) is None
+
+
+def test_an_older_snapshot_never_replaces_a_newer_copy():
+    """Check monotonic reads within the tier: a put from an older snapshot is ignored."""
+    tier = synced_tier()
+    tier.put("/a", entry(snapshot=200, body=b"new"), tier.observed())
+    tier.put("/a", entry(snapshot=100, body=b"old"), tier.observed())
+    assert tier.get("/a", 0).identity_body == b"new"
+
+
+def test_the_byte_budget_evicts_the_least_recently_served():
+    """Check that the tier stays within PAGE_CACHE_MEMORY_MB, dropping what was served least recently."""
+    body = bytes(range(256)) * 1600  # ~400 KB, barely compressible
+    with override_settings(PAGE_CACHE_MEMORY_MB=1):
+        tier = synced_tier()
+        for path in ("/a", "/b"):
+            tier.put(path, entry(body=body), tier.observed())
+        tier.get("/a", 0)
+        tier.put("/c", entry(body=body), tier.observed())
+        assert tier.size_bytes <= 1024 * 1024
+        assert [p for p in ("/a", "/b", "/c") if tier.get(p, 0)] == ["/a", "/c"]
+
+
+# --- following Redis's invalidation log (real Redis) --------------------------
+
+@pytest.fixture
+def following(redis_client):
+    """A fresh tier and its log position, read once (as the poller starts)."""
+    tier, position = memory.MemoryTier(), memory_sync.LogPosition()
+    assert memory_sync.poll_once(position, tier)
+    return tier, position
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_invalidation_recorded_anywhere_drops_the_page_at_the_next_poll(following):
+    """Check that a tag invalidated through Redis (as another process would) leaves this tier at its next poll."""
+    tier, position = following
+    tier.put("/a", entry(tags=("post:7",)), tier.observed())
+    tier.put("/b", entry(tags=("post:8",)), tier.observed())
+    store.record_invalidation(("post:7",))
+    assert memory_sync.poll_once(position, tier)
+    assert tier.get("/a", 0) is None and tier.get("/b", 0) is not None
+
+
+def test_a_new_generation_clears_the_tier(following, redis_client):
+    """Check that a generation bump (Redis back from an outage) empties every tier."""
+    tier, position = following
+    tier.put("/a", entry(), tier.observed())
+    redis_client.incr("pc:gen")
+    memory_sync.poll_once(position, tier)
+    assert len(tier) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_redis_losing_its_data_clears_the_tier(following, redis_client):
+    """Check that a flushed or restarted Redis (a new epoch) empties the tier once: its log may have lost entries."""
+    tier, position = following
+    store.record_invalidation(("post:1",))
+    memory_sync.poll_once(position, tier)
+    tier.put("/a", entry(), tier.observed())
+    redis_client.flushdb()
+    memory_sync.poll_once(position, tier)
+    assert len(tier) == 0
+    tier.put("/b", entry(), tier.observed())
+    memory_sync.poll_once(position, tier)
+    assert tier.get("/b", 0) is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_log_trimmed_past_the_last_entry_read_clears_the_tier(following, redis_client):
+    """Check that entries lost to trimming (a gap) empty the tier rather than being skipped."""
+    tier, position = following
+    store.record_invalidation(("post:1",))
+    memory_sync.poll_once(position, tier)
+    tier.put("/a", entry(tags=("post:2",)), tier.observed())
+    store.record_invalidation(("post:3",))
+    redis_client.xtrim("pc:invlog", maxlen=0)
+    store.record_invalidation(("post:4",))
+    memory_sync.poll_once(position, tier)
+    assert len(tier) == 0
+    tier.put("/b", entry(tags=("post:5",)), tier.observed())
+    store.record_invalidation(("post:6",))
+    memory_sync.poll_once(position, tier)
+    assert tier.get("/b", 0) is not None
+
+
+# --- in the application ---------------------------------------------------------
+
+def evalsha_calls(redis_client):
+    return redis_client.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0)
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_a_hot_page_is_served_from_memory_long_after_without_a_redis_lookup(app, redis_client):
+    """Check that once in the tier a page is served for longer than the tier's staleness allowance,
+    with no Redis lookup, and that an invalidation still reaches it."""
+    since = time.monotonic()
+    memory_sync.ensure_running()
+    cluster.wait_until(lambda: memory.tier.synced_at > since, 2,
+                       message="the tier to have read this test's Redis")
+    request(app, "/c/groups/")
+    request(app, "/c/groups/")  # a Redis hit, put in the tier
+    time.sleep(2 * memory.conf.memory_tier_seconds())
+    before = evalsha_calls(redis_client)
+    assert all(request(app, "/c/groups/").headers["X-Cache"] == "HIT" for _ in range(20))
+    assert evalsha_calls(redis_client) == before
+    add_group("late")
+    cluster.wait_until(lambda: "late" in request(app, "/c/groups/").text, 2,
+                       message="the invalidation to reach the tier")
+
+
+@pytest.mark.django_db(transaction=True, databases="__all__")
+def test_every_worker_shows_a_comment_within_the_bound_after_its_write(replicated_db, redis_client):
+    """Check SPEC's bound through gunicorn's workers and their tiers: after a comment's 303,
+    every anonymous request started a second later shows it (replicas caught up: B = 1 s)."""
+    post = PostFactory()
+    cluster.wait_all_replayed()
+    with run_gunicorn(env={"COMMENT_RATE_LIMIT": "off"}) as url:
+        reader = Reader(url)
+        path = f"/posts/{post.slug}/"
+        warm = [reader.get(path).headers.get("X-Cache") for _ in range(40)]
+        assert warm.count("HIT") >= 35
+        time.sleep(1.0)  # longer than a copy would have lived in a time-limited tier
+        writer = Reader(url)
+        assert writer.comment(post.slug, "a comment every worker must show").status == 303
+        written_at = time.monotonic()
+        late = []
+        while time.monotonic() < written_at + 2.0:
+            started = time.monotonic()
+            page = reader.get(path)
+            if started >= written_at + 1.0:
+                late.append("a comment every worker must show" in page.text)
+        assert late and all(late)
