@@ -48,7 +48,9 @@ def peers_section(peers):
            f"wrk -t{peers['wrk']['threads']} -c{peers['wrk']['connections']} -d{peers['wrk']['seconds']}s, "
            f"{peers['wrk']['reps']} repetition(s), median kept. Hot page `{peers['hot_page']}`; Zipf mix "
            f"(s = {peers['zipf']['s']}) over {peers['zipf']['pages']} pages: {peers['zipf']['draws']} draws "
-           f"replayed, {peers['zipf']['distinct_pages_requested']} distinct pages, all warmed first. Bodies "
+           f"replayed, {peers['zipf']['distinct_pages_requested']} distinct pages, all warmed first (in Redis, "
+           f"then the sequence replayed {peers['warm'].get('tier_replay_seconds_per_server', 0)} s on each "
+           f"project server so its workers' memory tiers hold what they serve). Bodies "
            f"identical on every server: **{peers['wire']['bodies_identical']}**.\n"]
     rows = []
     for config in CONFIGS:

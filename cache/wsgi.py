@@ -31,10 +31,12 @@ def request_id_for(environ):
     return given
 
 
-def server_timing(environ, started, cache_ms=0.0):
+def server_timing(environ, started, cache_ms=0.0, tier="none"):
+    """`tier` says which cache answered: memory (this process), redis, or none (Django)."""
     db_ms = environ.get("blog.db_ms", 0.0)
     app_ms = (time.perf_counter() - started) * 1000
-    return f'cache;dur={cache_ms:.2f}, db;dur={db_ms:.2f};desc="{environ.get("blog.db_queries", 0)} queries", app;dur={app_ms:.2f}'
+    return (f'cache;dur={cache_ms:.2f};desc="{tier}", '
+            f'db;dur={db_ms:.2f};desc="{environ.get("blog.db_queries", 0)} queries", app;dur={app_ms:.2f}')
 
 
 class PageCacheApplication:
@@ -68,7 +70,7 @@ class PageCacheApplication:
         environ["pagecache.outcome"] = "MISS"
         entry = memory.tier.get(page_key, pin_lsn)
         if entry is not None:
-            return self.respond(environ, start_response, entry, "HIT", started, request_id)
+            return self.respond(environ, start_response, entry, "HIT", started, request_id, "memory")
         return self.from_redis(environ, start_response, page_key, pin_lsn, started, request_id)
 
     def from_redis(self, environ, start_response, page_key, pin_lsn, started, request_id):
@@ -82,12 +84,12 @@ class PageCacheApplication:
                 return None  # Redis out: render from the database
             if found.state == store.FRESH:
                 memory.tier.put(page_key, found.entry, observed)
-                return self.respond(environ, start_response, found.entry, "HIT", started, request_id)
+                return self.respond(environ, start_response, found.entry, "HIT", started, request_id, "redis")
             if found.state == store.BEHIND_PIN or found.leased:
                 self.hand_to_django(environ, found, token if found.leased else None)
                 return None
             if self.may_serve_stale(found, pin_lsn):
-                return self.respond(environ, start_response, found.entry, "STALE", started, request_id)
+                return self.respond(environ, start_response, found.entry, "STALE", started, request_id, "redis")
             if time.monotonic() >= deadline:
                 self.hand_to_django(environ, found, None)  # the fill is late: render too
                 return None
@@ -112,14 +114,14 @@ class PageCacheApplication:
         if conf.lsn_gating() and found.state in (store.INVALIDATED, store.ABSENT):
             environ["pagecache.require_lsn"] = found.newest_lsn
 
-    def respond(self, environ, start_response, entry, outcome, started, request_id):
+    def respond(self, environ, start_response, entry, outcome, started, request_id, tier):
         etag, headers, body = entry.representation("gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""))
         if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
             status, body, length = 304, b"", []
         else:
             status, length = entry.status, [("Content-Length", str(len(body)))]
         headers = [*headers, *length, ("X-Cache", outcome), ("X-Request-ID", request_id),
-                   ("Server-Timing", server_timing(environ, started, (time.perf_counter() - started) * 1000))]
+                   ("Server-Timing", server_timing(environ, started, (time.perf_counter() - started) * 1000, tier))]
         start_response(STATUS_LINES[status], headers)
         stats.count(outcome.lower())
         return [b"" if environ["REQUEST_METHOD"] == "HEAD" else body]

@@ -7,7 +7,7 @@ Docker, benchmarks). Settings come from the environment:
     GUNICORN_THREADS         threads per gthread worker (default 4)
     GUNICORN_KEEPALIVE       seconds an idle keep-alive connection stays open (5)
     GUNICORN_TIMEOUT         seconds before a silent worker is killed (30)
-    GUNICORN_MAX_REQUESTS    requests before a worker is recycled (5000; 0: never)
+    GUNICORN_MAX_REQUESTS    requests before a worker is recycled (50000; 0: never)
     GUNICORN_ACCESSLOG       access log path, '-' for stdout (default), '' for none
     FORWARDED_ALLOW_IPS      proxies trusted for X-Forwarded-* (default 127.0.0.1)
     GUNICORN_PROXY_PROTOCOL  off (default), v1, v2 or auto: PROXY protocol from them
@@ -50,8 +50,10 @@ keepalive = _env_int("GUNICORN_KEEPALIVE", 5)
 timeout = _env_int("GUNICORN_TIMEOUT", 30)  # above the 5 s statement_timeout
 graceful_timeout = 20
 # Recycle workers now and then (slow leaks); the jitter keeps them from all
-# restarting at the same moment.
-max_requests = _env_int("GUNICORN_MAX_REQUESTS", 5000)
+# restarting at the same moment. Not too often: a new worker starts with an
+# empty memory tier and refetches its pages from Redis (at 5000 the Zipf mix
+# benchmark spent a third of its time re-warming recycled workers).
+max_requests = _env_int("GUNICORN_MAX_REQUESTS", 50000)
 max_requests_jitter = max_requests // 10
 # The heartbeat file on a memory filesystem: on Docker's overlayfs a blocked
 # disk write would make the master think a healthy worker hung.

@@ -158,6 +158,8 @@ CACHES = {
 }
 PAGE_CACHE_TTL = int(env_number("PAGE_CACHE_TTL", 300, int))
 PAGE_CACHE_GRACE = int(env_number("PAGE_CACHE_GRACE", 60, int))
+# Each worker's in-memory copy of the pages it serves most (cache/memory.py).
+PAGE_CACHE_MEMORY_MB = int(env_number("PAGE_CACHE_MEMORY_MB", 64, int))
 COMMENT_RATE_LIMIT = os.environ.get("COMMENT_RATE_LIMIT", "5/min")
 COMMENT_MODERATION = env_flag("COMMENT_MODERATION")
 SEARCH_RATE_LIMIT = os.environ.get("SEARCH_RATE_LIMIT", "30/min")

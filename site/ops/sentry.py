@@ -16,7 +16,7 @@ import os
 import sentry_sdk
 from django.core.exceptions import ImproperlyConfigured
 from sentry_sdk.integrations.django import DjangoIntegration
-from sentry_sdk.integrations.logging import LoggingIntegration
+from sentry_sdk.integrations.logging import LoggingIntegration, ignore_logger
 from sentry_sdk.integrations.redis import RedisIntegration
 
 from . import scrub
@@ -73,6 +73,10 @@ def init(dsn, *, release, environment=DEFAULT_ENVIRONMENT, traces_sample_rate=0.
         # No sampler at all when the rate is 0: no transactions are even started.
         traces_sampler=sampler(traces_sample_rate) if traces_sample_rate > 0 else None,
     )
+    # One access-log line per request: as breadcrumbs they only repeat what the
+    # event's own request says, and handing each to Sentry cost the cache's hit
+    # path about 7% of its time (py-spy under the benchmark).
+    ignore_logger("gunicorn.access")
 
 
 def sampler(rate):

@@ -172,7 +172,9 @@ def test_a_hot_page_is_served_from_memory_long_after_without_a_redis_lookup(app,
     request(app, "/c/groups/")  # a Redis hit, put in the tier
     time.sleep(2 * memory.conf.memory_tier_seconds())
     before = evalsha_calls(redis_client)
-    assert all(request(app, "/c/groups/").headers["X-Cache"] == "HIT" for _ in range(20))
+    hits = [request(app, "/c/groups/").headers for _ in range(20)]
+    assert all(h["X-Cache"] == "HIT" and 'cache;dur=' in h["Server-Timing"] for h in hits)
+    assert all('desc="memory"' in h["Server-Timing"] for h in hits)
     assert evalsha_calls(redis_client) == before
     add_group("late")
     cluster.wait_until(lambda: "late" in request(app, "/c/groups/").text, 2,

@@ -16,7 +16,7 @@ def test_a_second_anonymous_get_is_a_hit_without_rendering(app, redis_client):
     first = request(app, "/c/groups/")
     assert first.status == 200 and first.headers["X-Cache"] == "MISS"
     second = request(app, "/c/groups/")
-    assert second.headers["X-Cache"] == "HIT"
+    assert second.headers["X-Cache"] == "HIT" and 'desc="redis"' in second.headers["Server-Timing"]
     assert second.body == first.body
     assert renders(redis_client) == 1
 
