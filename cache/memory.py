@@ -35,11 +35,12 @@ class MemoryTier:
         self._bytes = 0
         self.version = 0                # bumped by every drop an invalidation causes
         self.synced_at = 0.0            # monotonic start of the newest complete poll
+        self.usable_until = 0.0         # synced_at + PAGE_CACHE_MEMORY_SECONDS
 
     # --- the hit path -------------------------------------------------------
     def get(self, page_key, min_lsn):
         """The entry for `page_key` if it may be served to a request pinned at `min_lsn`."""
-        if time.monotonic() - self.synced_at > conf.memory_tier_seconds():
+        if time.monotonic() > self.usable_until:
             return None  # the tier may have missed an invalidation: Redis decides
         entry = self._entries.get(page_key)
         if entry is None or entry.snapshot_lsn < min_lsn or entry.fresh_until <= time.time():
@@ -84,13 +85,15 @@ class MemoryTier:
                     self._remove(page_key)
 
     def mark_synced(self, poll_started):
+        """Every invalidation recorded before `poll_started` has been applied."""
         self.synced_at = poll_started
+        self.usable_until = poll_started + conf.memory_tier_seconds()
 
     def clear(self):
         """Forget everything and serve nothing until the next complete poll."""
         with self._lock:
             self.version += 1
-            self.synced_at = 0.0
+            self.synced_at = self.usable_until = 0.0
             self._clear()
 
     def __len__(self):
