@@ -16,8 +16,12 @@ def format(value):
 # Comparing as numbers is cheaper in SQL too: pg_lsn - '0/0' is the byte position.
 # One measure of the primary's position everywhere (pins, invalidations,
 # snapshots): its WAL write position, which is past every commit that has
-# returned. (The insert position can run ahead of it, so mixing the two made
-# a fresh refill on the primary look older than the invalidation it follows.)
+# returned — for a transaction that wrote rows, with synchronous_commit on
+# (PostgreSQL's default; keep it: with it off, a commit may return before its
+# record is written, and an invalidation would stand before the change it
+# announces). The insert position can run ahead of the write position, so
+# mixing the two made a fresh refill on the primary look older than the
+# invalidation it follows.
 CURRENT_PRIMARY_LSN_SQL = "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn"
 PRIMARY_SNAPSHOT_SQL = CURRENT_PRIMARY_LSN_SQL
 REPLAY_LSN_SQL = "SELECT COALESCE(pg_last_wal_replay_lsn() - '0/0'::pg_lsn, 0)"
