@@ -16,7 +16,7 @@ import os
 import sentry_sdk
 from django.core.exceptions import ImproperlyConfigured
 from sentry_sdk.integrations.django import DjangoIntegration
-from sentry_sdk.integrations.logging import LoggingIntegration, ignore_logger
+from sentry_sdk.integrations.logging import LoggingIntegration, ignore_logger, ignore_logger_for_sentry_logs
 from sentry_sdk.integrations.redis import RedisIntegration
 
 from . import scrub
@@ -60,7 +60,8 @@ def init(dsn, *, release, environment=DEFAULT_ENVIRONMENT, traces_sample_rate=0.
             RedisIntegration(),
             # Log lines become breadcrumbs; only errors become events (routing
             # and the cache log warnings that ops/events.py reports once instead).
-            LoggingIntegration(level=logging.INFO, event_level=logging.ERROR),
+            # Sentry's separate "Logs" product is not used: no handler for it.
+            LoggingIntegration(level=logging.INFO, event_level=logging.ERROR, sentry_logs_level=None),
         ],
         # send_default_pii stays off by being left out: passing it is deprecated
         # in favour of `data_collection`, whose defaults would collect more.
@@ -77,6 +78,7 @@ def init(dsn, *, release, environment=DEFAULT_ENVIRONMENT, traces_sample_rate=0.
     # event's own request says, and handing each to Sentry cost the cache's hit
     # path about 7% of its time (py-spy under the benchmark).
     ignore_logger("gunicorn.access")
+    ignore_logger_for_sentry_logs("gunicorn.access")
 
 
 def sampler(rate):
