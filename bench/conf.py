@@ -33,7 +33,7 @@ class Plan:
         return asdict(self)
 
 
-FULL = Plan(quick=False, posts=10_000, zipf_pages=10_000, zipf_draws=6_000, wrk_seconds=3, reps=5,
+FULL = Plan(quick=False, posts=10_000, zipf_pages=10_000, zipf_draws=6_000, wrk_seconds=3, reps=7,
             miss_paths_per_run=600, mixed_seconds=60, mixed_readers=16, mixed_writers=8,
             replica_delay="1s", stampede_rounds=3, stampede_seconds=3.0, fault_seconds=6,
             growth_small=1_000, growth_large=100_000, growth_repeats=15,
