@@ -57,11 +57,15 @@ class Poller:
         self._thread.start()
 
     def _run(self):
+        failing = False
         while True:
             try:
                 poll_once(self.position)
-            except Exception:  # the poller must survive anything; report and go on
-                logger.exception("page cache: memory tier sync failed")
+                failing = False
+            except Exception:  # the poller must survive anything (the tier ages out of use meanwhile)
+                if not failing:  # report once, not ten times a second
+                    logger.exception("page cache: memory tier sync failed")
+                failing = True
             time.sleep(conf.memory_poll_seconds())
 
 
