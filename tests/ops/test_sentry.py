@@ -138,3 +138,25 @@ def test_scrubbing_masks_values_under_telling_keys():
     assert event["extra"] == {"SECRET_KEY": "[Filtered]", "form_token": "[Filtered]", "email": "[email]",
                               "ip_address": "[ip]", "db.pinned": "yes", "bypass": 3}
     assert event["modules"] == {"odd": "1.2.3.4"}
+
+
+def test_access_log_lines_never_become_breadcrumbs(app, sentry):
+    """Check that gunicorn's one access-log line per request stays out of Sentry
+    (noise in every event, and a cost on the cache's hit path), while other log lines stay in."""
+    import logging
+
+    access, blog = logging.getLogger("gunicorn.access"), logging.getLogger("blog")
+    levels = access.level, blog.level
+    access.setLevel(logging.INFO)  # as gunicorn sets it
+    blog.setLevel(logging.INFO)
+    try:
+        access.info('127.0.0.1 "GET /access-line-marker/ HTTP/1.1" 200')
+        blog.info("a blog line marker")
+    finally:
+        access.setLevel(levels[0])
+        blog.setLevel(levels[1])
+    sentry_sdk.capture_message("after the log lines")
+    sentry_sdk.flush()
+    sent = sentry.raw()
+    assert "a blog line marker" in sent
+    assert "access-line-marker" not in sent
