@@ -1,19 +1,27 @@
 """`?page=N` lists that stay cheap on deep pages.
 
 The page's ids are picked by a subquery that PostgreSQL answers from a
-partial index alone (an index-only scan, however deep the OFFSET), and only
-those rows are fetched in full. No COUNT(*): one extra id tells whether
-there is a next page, which is all "Newer / Older" links need.
+partial index alone (an index-only scan), and only those rows are fetched
+in full. No COUNT(*): one extra id tells whether there is a next page, which
+is all "Newer / Older" links need.
+
+Every page has one URL: `?page=1`, `?page=02` and the like answer a
+permanent redirect to it (`@canonical_pages`), so they are neither a new
+cache key nor a new render. Lists stop at MAX_PAGE: the index scan behind
+an OFFSET costs in proportion to its depth, and every uncached page is one
+such scan, so the depth bounds what any request can cost (older posts stay
+reachable through the archives, the sitemap and search).
 """
 from dataclasses import dataclass
+from functools import wraps
+from urllib.parse import urlencode
 
-from django.http import Http404
+from django.http import Http404, HttpResponsePermanentRedirect
 
 from . import conf
 from .models import Post
 
-# Deeper than any real blog goes; keeps OFFSET far from integer overflow.
-MAX_PAGE = 100_000
+MAX_PAGE = 500
 
 
 @dataclass
@@ -21,6 +29,9 @@ class PostPage:
     posts: list
     number: int
     has_next: bool
+
+    previous_url: str = ""
+    next_url: str = ""
 
     @property
     def has_previous(self):
@@ -35,12 +46,55 @@ class PostPage:
         return self.number - 1
 
 
+class NonCanonicalPage(Exception):
+    """The page exists, under another URL."""
+
+    def __init__(self, number):
+        super().__init__(number)
+        self.number = number
+
+
 def page_number(request):
-    """The `page` query parameter: a positive integer, else 404."""
-    raw = request.GET.get("page", "1")
+    """The `page` query parameter: 1 when absent, a page number when written
+    canonically; NonCanonicalPage for another spelling of one; else 404."""
+    raw = request.GET.get("page")
+    if raw is None:
+        return 1
     if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
         raise Http404("No such page")
-    return int(raw)
+    number = int(raw)
+    if number == 1 or raw != str(number):
+        raise NonCanonicalPage(number)
+    return number
+
+
+def page_url(request, number):
+    """The canonical URL of page `number` of the list `request` shows."""
+    params = [(name, value) for name, value in request.GET.items() if name != "page"]
+    if number > 1:
+        params.append(("page", str(number)))
+    return f"{request.path}?{urlencode(params)}" if params else request.path
+
+
+def canonical_pages(view):
+    """Answer a non-canonical `?page=` with a permanent redirect to the page's URL."""
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except NonCanonicalPage as page:
+            return HttpResponsePermanentRedirect(page_url(request, page.number))
+
+    return wrapper
+
+
+def link_pages(request, page):
+    """Fill in the page's "Newer" and "Older" links."""
+    if page.has_previous:
+        page.previous_url = page_url(request, page.previous_number)
+    if page.has_next and page.next_number <= MAX_PAGE:
+        page.next_url = page_url(request, page.next_number)
+    return page
 
 
 def paginate_posts(published, number, per_page=conf.POSTS_PER_PAGE):

@@ -16,7 +16,7 @@ from cache import cacheable, tag_page
 from . import cache_tags, comment_guard, conf, ratelimit
 from .forms import CommentForm
 from .models import Post, Tag
-from .pagination import page_number, paginate_posts, paginate_ranked
+from .pagination import canonical_pages, link_pages, page_number, page_url, paginate_posts, paginate_ranked
 
 MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August",
                "September", "October", "November", "December"]
@@ -25,16 +25,12 @@ MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "
 def render_list(request, page, *, heading, page_tags, **context):
     tag_page(request, *page_tags, *cache_tags.for_listed_posts(page.posts))
     return render(request, "blog/post_list.html", {
-        "page": page, "heading": heading, "canonical_path": canonical_path(request, page), **context})
-
-
-def canonical_path(request, page):
-    """The page's own URL from the parameters that matter only: the cache
-    shares one copy whatever else the query string holds."""
-    return request.path if page.number == 1 else f"{request.path}?page={page.number}"
+        "page": link_pages(request, page), "heading": heading,
+        "canonical_path": page_url(request, page.number), **context})
 
 
 @cacheable(params=("page",))
+@canonical_pages
 def home(request):
     page = paginate_posts(Post.objects.published(), page_number(request))
     return render_list(request, page, heading=None, page_tags=[cache_tags.HOME])
@@ -62,6 +58,7 @@ def post_detail(request, slug):
 
 
 @cacheable(params=("page",))
+@canonical_pages
 def tag_posts(request, slug):
     tag = get_object_or_404(Tag, slug=slug)
     page = paginate_posts(Post.objects.published().filter(tags=tag), page_number(request))
@@ -70,6 +67,7 @@ def tag_posts(request, slug):
 
 
 @cacheable(params=("page",))
+@canonical_pages
 def author_posts(request, username):
     # Only people who have published are authors; other accounts stay unlisted.
     author = get_object_or_404(get_user_model().objects.select_related("author_profile"),
@@ -80,6 +78,7 @@ def author_posts(request, username):
 
 
 @cacheable(params=("page",))
+@canonical_pages
 def archive_year(request, year):
     months = list(Post.objects.published().in_year(year).annotate(month=TruncMonth("published_at"))
                   .values("month").annotate(posts=Count("pk")).order_by("month"))
@@ -91,6 +90,7 @@ def archive_year(request, year):
 
 
 @cacheable(params=("page",))
+@canonical_pages
 def archive_month(request, year, month):
     page = paginate_posts(Post.objects.published().in_month(year, month), page_number(request))
     if not page.posts:
@@ -100,6 +100,7 @@ def archive_month(request, year, month):
 
 
 @cacheable(params=("page", "q"))
+@canonical_pages
 def search(request):
     terms = request.GET.get("q", "").strip()
     context = {"terms": terms, "max_length": conf.SEARCH_MAX_LENGTH}
@@ -117,7 +118,7 @@ def search(request):
         return response
     page = paginate_ranked(Post.objects.search(terms).for_list(), page_number(request))
     tag_page(request, cache_tags.SEARCH, *cache_tags.for_listed_posts(page.posts))
-    return render(request, "blog/search.html", {**context, "page": page})
+    return render(request, "blog/search.html", {**context, "page": link_pages(request, page)})
 
 
 def uncached(response):

@@ -7,8 +7,7 @@ def _settings_changed(setting, **kwargs):
     from . import breaker, keys, memory
 
     if setting in ("ROOT_URLCONF", "ALLOWED_HOSTS"):
-        keys.declared_params.cache_clear()
-        keys.valid_host.cache_clear()
+        keys.forget()
     if setting == "REDIS_URL":
         breaker.reset()
     memory.clear()

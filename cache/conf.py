@@ -60,10 +60,3 @@ def fill_wait_seconds():
     while a render is really running."""
     return float(getattr(settings, "PAGE_CACHE_FILL_WAIT", 3.0))
 
-
-def session_cookie_name():
-    return settings.SESSION_COOKIE_NAME
-
-
-def pin_cookie_name():
-    return getattr(settings, "PIN_COOKIE_NAME", "pin")

@@ -1,70 +1,156 @@
-"""Cache keys: validated host, path, only the query parameters the view
-declares it uses (normalised and sorted), and APP_VERSION.
+"""Cache keys, built from exactly what the view will read.
 
-Which view a path belongs to (and so which parameters count) is found with
-Django's URL resolver, remembered per path: unknown paths and views that are
-not @cacheable are never cached, so junk URLs cannot flood the cache.
+A key is the request's scheme, its Host header as Django will read it (if
+ALLOWED_HOSTS allows it), its path, and the values of the query parameters
+the view declares (`@cacheable(params=...)`), parsed by Django's own
+QueryDict from the same bytes. Nothing is normalised: two requests share a
+key only if the view sees the same input, so what one client sends can
+never become what another reads. The view sees only its declared
+parameters (cache/declare.py hides the rest), so it cannot read one that
+the key leaves out.
+
+A request is answered but never stored (no key) when its declared
+parameters are repeated, blank or overlong, when it has no Host header,
+when its path resolves to no @cacheable view, or when it carries one of the
+view's bypass parameters.
+
+Which view a path belongs to is remembered per process in a table bounded
+in bytes (RESOLVED_PATHS_BYTES), so junk URLs cannot grow a worker's memory.
 """
-from functools import lru_cache
-from urllib.parse import parse_qsl, urlencode
+import threading
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.exceptions import TooManyFieldsSent
+from django.core.handlers.wsgi import get_path_info
+from django.http import QueryDict
 from django.http.request import split_domain_port, validate_host
 from django.urls import Resolver404, resolve
 
 from .declare import BYPASS_ATTRIBUTE, PARAMS_ATTRIBUTE
 
-NOT_CACHEABLE = None
+MAX_PATH_LENGTH = 1024
 MAX_PARAM_LENGTH = 200
+MAX_HOST_LENGTH = 255
+RESOLVED_PATHS_BYTES = 4 * 1024 * 1024
+ENTRY_OVERHEAD_BYTES = 120  # a dict slot and a str header, roughly
+VALID_HOSTS_KEPT = 64
 
 
-@lru_cache(maxsize=65536)
-def declared_params(path):
+class ResolvedPaths:
+    """path -> (params, bypass) of its @cacheable view, or None; at most
+    `max_bytes` of paths, the oldest forgotten first (a forgotten path is
+    only resolved again)."""
+
+    def __init__(self, max_bytes):
+        self.max_bytes = max_bytes
+        self._views = {}
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, path):
+        try:
+            return self._views[path]
+        except KeyError:
+            return self._remember(path, resolve_declared(path))
+
+    def _remember(self, path, declared):
+        size = len(path) + ENTRY_OVERHEAD_BYTES
+        with self._lock:
+            if path not in self._views:
+                self._views[path] = declared
+                self._bytes += size
+            while self._bytes > self.max_bytes and self._views:
+                oldest = next(iter(self._views))
+                del self._views[oldest]
+                self._bytes -= len(oldest) + ENTRY_OVERHEAD_BYTES
+        return declared
+
+    def clear(self):
+        with self._lock:
+            self._views.clear()
+            self._bytes = 0
+
+    @property
+    def size_bytes(self):
+        return self._bytes
+
+
+def resolve_declared(path):
     """(parameters, bypass parameters) the view declares for `path`, or None
     if it is not cacheable."""
     try:
         match = resolve(path)
     except Resolver404:
-        return NOT_CACHEABLE
-    params = getattr(match.func, PARAMS_ATTRIBUTE, NOT_CACHEABLE)
-    if params is NOT_CACHEABLE:
-        return NOT_CACHEABLE
+        return None
+    params = getattr(match.func, PARAMS_ATTRIBUTE, None)
+    if params is None:
+        return None
     return params, getattr(match.func, BYPASS_ATTRIBUTE, frozenset())
 
 
-@lru_cache(maxsize=1024)
-def valid_host(host):
-    """The host, lower-cased without a default port, if ALLOWED_HOSTS allows it."""
-    domain, port = split_domain_port(host)
+resolved_paths = ResolvedPaths(RESOLVED_PATHS_BYTES)
+_valid_hosts = {}
+
+
+def valid_host(environ):
+    """The Host header exactly as Django's `get_host()` returns it, if
+    ALLOWED_HOSTS allows it; else None (no Host header: not cached either)."""
+    host = environ.get("HTTP_HOST")
+    if not host or len(host) > MAX_HOST_LENGTH:
+        return None
+    if host in _valid_hosts:
+        return host
+    domain, _ = split_domain_port(host)
     if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
         return None
-    return f"{domain}:{port}" if port else domain
+    if len(_valid_hosts) < VALID_HOSTS_KEPT:
+        _valid_hosts[host] = True
+    return host
 
 
-def normalised_query(query_string, params):
-    """Only the declared parameters, each once, sorted; junk dropped."""
-    if not query_string or not params:
+def declared_query(query_string, params, bypass):
+    """The declared parameters as the view will read them, as a key part;
+    None when the request must not be stored."""
+    if not query_string:
         return ""
-    kept = {}
-    for name, value in parse_qsl(query_string, keep_blank_values=False):
-        if name in params and name not in kept:
-            kept[name] = value.strip()[:MAX_PARAM_LENGTH]
-    return urlencode(sorted(kept.items()))
-
-
-def bypassed(query_string, bypass):
-    return any(name in bypass for name, _ in parse_qsl(query_string, keep_blank_values=True))
-
-
-def page_key(host, path, query_string):
-    """The version-less key of a page, or None when the page is not cacheable."""
-    declared = declared_params(path)
-    if declared is NOT_CACHEABLE:
+    try:
+        query = QueryDict(query_string.encode("iso-8859-1"))  # as WSGIRequest.GET does
+    except (TooManyFieldsSent, UnicodeEncodeError):
         return None
-    params, bypass = declared
-    if bypass and query_string and bypassed(query_string, bypass):
+    if bypass and any(name in query for name in bypass):
         return None
-    host = valid_host(host)
+    found = []
+    for name in params:
+        values = query.getlist(name)
+        if not values:
+            continue
+        if len(values) > 1 or not values[0] or len(values[0]) > MAX_PARAM_LENGTH:
+            return None
+        found.append((name, values[0]))
+    return urlencode(found)
+
+
+def page_key(environ):
+    """The version-less key of the request's page, or None when it is not
+    to be stored."""
+    raw_path = environ.get("PATH_INFO", "/")
+    if len(raw_path) > MAX_PATH_LENGTH:
+        return None
+    path = get_path_info(environ)
+    declared = resolved_paths.get(path)
+    if declared is None:
+        return None
+    host = valid_host(environ)
     if host is None:
         return None
-    return f"{host}{path}?{normalised_query(query_string, params)}"
+    query = declared_query(environ.get("QUERY_STRING", ""), *declared)
+    if query is None:
+        return None
+    return f"{environ.get('wsgi.url_scheme', 'http')}://{host}{environ.get('SCRIPT_NAME', '')}{path}?{query}"
+
+
+def forget():
+    """Forget resolved paths and hosts (the URLconf or ALLOWED_HOSTS changed)."""
+    resolved_paths.clear()
+    _valid_hosts.clear()

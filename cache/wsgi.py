@@ -12,9 +12,7 @@ import re
 import time
 from http import HTTPStatus
 
-from django.http.cookie import parse_cookie
-
-from routing.pin import lsn_in_cookie
+from routing import session_facts
 
 from . import conf, keys, memory, memory_sync, stats, store
 
@@ -56,15 +54,11 @@ class PageCacheApplication:
     # --- the cache --------------------------------------------------------
     def from_cache(self, environ, start_response, started, request_id):
         environ["pagecache.outcome"] = "BYPASS"
-        pin_lsn = 0
-        cookie_header = environ.get("HTTP_COOKIE")
-        if cookie_header:
-            jar = parse_cookie(cookie_header)
-            if conf.session_cookie_name() in jar:
-                return None  # editors: never from the cache
-            pin_lsn = lsn_in_cookie(jar.get(conf.pin_cookie_name(), ""))
-        page_key = keys.page_key(environ.get("HTTP_HOST") or environ.get("SERVER_NAME", ""),
-                                 environ.get("PATH_INFO", "/"), environ.get("QUERY_STRING", ""))
+        session = session_facts(environ.get("HTTP_COOKIE"))
+        if session.signed_in:
+            return None  # editors: never from the cache
+        pin_lsn = session.pin_lsn
+        page_key = keys.page_key(environ)
         if page_key is None:
             return None
         environ["pagecache.outcome"] = "MISS"

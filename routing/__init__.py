@@ -15,10 +15,19 @@ have replayed everything the request must see; else to the primary.
 
 Read-your-writes: a committed write pins the session (a signed cookie with
 the primary's WAL LSN) until every replica in rotation has replayed it.
+Logged-in editors are known by a signed login marker bound to their session
+(routing/login_marker.py), before the session is loaded:
+
+    verified_pin(cookie_value)  -> (lsn, age); (0, 0.0) unless genuine
+    signed_in(cookies)          -> True for a genuine login marker
+    session_facts(cookie_header) -> both, from a raw Cookie header (fast path)
 Replica health (routing.health) is polled in the background, after fork.
 Settings (routing/conf.py): REPLICA_ALIASES, PIN_MAX_AGE,
 MAX_REPLICA_LAG_SECONDS, MAX_REPLICA_LAG_BYTES, REPLICA_HEALTH_INTERVAL.
 """
 from .context import current, pinned_to, use_primary
+from .login_marker import signed_in
+from .pin import verified_pin
+from .session_facts import session_facts
 
-__all__ = ["current", "pinned_to", "use_primary"]
+__all__ = ["current", "pinned_to", "use_primary", "session_facts", "signed_in", "verified_pin"]

@@ -2,6 +2,9 @@
 from django.conf import settings
 
 PRIMARY = "default"
+# The read-your-writes pin (routing/pin.py) and the login marker (routing/login_marker.py).
+PIN_COOKIE = "pin"
+LOGIN_MARKER_COOKIE = "signedin"
 
 
 def replica_aliases():
@@ -11,14 +14,6 @@ def replica_aliases():
 def pinning_enabled():
     """Read-your-writes pinning; switched off only to demonstrate the hazard in tests."""
     return getattr(settings, "ROUTING_PIN_WRITES", True)
-
-
-def pin_cookie_name():
-    return getattr(settings, "PIN_COOKIE_NAME", "pin")
-
-
-def session_cookie_name():
-    return settings.SESSION_COOKIE_NAME
 
 
 def pin_max_age():

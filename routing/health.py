@@ -104,7 +104,10 @@ class HealthMonitor:
         return max(up, key=lambda s: s.replay_lsn).alias if up else None
 
     def all_caught_up(self, lsn):
-        """True when at least one replica is in rotation and all of them have replayed `lsn`."""
+        """True when every replica in rotation has replayed `lsn`: at least one
+        of them, or none configured at all (then the primary serves everything)."""
+        if not self.replicas:
+            return True
         rotation = [s for s in self.replicas.values() if s.in_rotation]
         return bool(rotation) and all(s.replay_lsn >= lsn for s in rotation)
 

@@ -2,7 +2,7 @@
 replica read elsewhere, and carry the session's position in the pin cookie.
 
 - A valid pin cookie makes the request read from a server at or past its LSN.
-- Unsafe methods and logged-in sessions read from the primary.
+- Unsafe methods and logged-in sessions (routing/login_marker.py) read from the primary.
 - A GET/HEAD whose replica read fails (connection lost, hot-standby conflict)
   is run again, whole, on another server; the replica leaves rotation.
 - A write while the primary is down gets a 503 "read-only" page.
@@ -18,6 +18,7 @@ from django.db import connections
 from . import conf, context, readonly
 from .errors import is_connection_error, is_replica_failure
 from .health import monitor
+from .login_marker import signed_in
 from .pin import clear_pin, read_pin_with_age, set_pin
 
 logger = logging.getLogger(__name__)
@@ -43,8 +44,9 @@ class RoutingMiddleware:
             position.pinned = bool(position.min_lsn)
         if request.method not in SAFE_METHODS:
             position.primary_reason = "write-request"
-        elif conf.session_cookie_name() in request.COOKIES:
-            # Editors must never see a stale copy of what they edit.
+        elif signed_in(request.COOKIES):
+            # Editors must never see a stale copy of what they edit (only a
+            # genuine login marker counts: a bare session cookie proves nothing).
             position.primary_reason = "logged-in"
         return position
 
@@ -73,8 +75,8 @@ class RoutingMiddleware:
         return self.get_response(request)
 
     def update_pin(self, request, response, position):
-        if not conf.pinning_enabled() or not conf.replica_aliases():
-            return
+        if not conf.pinning_enabled():
+            return  # with no replica at all the pin still matters: the page cache honours it
         if position.wrote_lsn:
             set_pin(response, max(position.wrote_lsn, position.min_lsn))
         elif position.pinned:

@@ -79,6 +79,9 @@ MIDDLEWARE = [
     # page-level token so that cached pages carry no per-user token.
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Once the session is loaded: keep the login marker (the only thing the
+    # router and the cache's fast path trust as "logged in") in step with it.
+    "routing.login_marker.LoginMarkerMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

@@ -32,8 +32,31 @@ def test_home_paginates_with_page_parameter_and_404s_beyond(client, settings):
     second = client.get("/?page=2").content.decode()
     assert posts[-1].title in second and posts[0].title not in second  # newest first: posts[0] is on page 1
     assert 'rel="prev"' in second
-    for bad in ("0", "3", "abc", "-1", "99999999999999999999", "²"):
+    for bad in ("0", "3", "abc", "-1", "99999999999999999999", "²", "", "501"):
         assert client.get(f"/?page={bad}").status_code == 404, bad
+
+
+@pytest.mark.parametrize("spelling, canonical", [
+    ("/?page=1", "/"), ("/?page=02", "/?page=2"), ("/?page=0002", "/?page=2"),
+    ("/search/?q=post&page=01", "/search/?q=post"),
+])
+def test_another_spelling_of_a_page_number_redirects_to_its_one_url(client, spelling, canonical, settings):
+    """Check that `?page=1`, `?page=02`... are neither a new cache key nor a
+    new render: a permanent redirect to the page's canonical URL."""
+    settings.SEARCH_RATE_LIMIT = "off"
+    PostFactory.create_batch(12, title="post")
+    response = client.get(spelling)
+    assert response.status_code == 301 and response["Location"] == canonical
+
+
+def test_page_links_are_canonical_and_lists_stop_at_the_deepest_page(client, settings, monkeypatch):
+    """Check that "Newer" from page 2 is the bare URL, and that the last page
+    allowed links no deeper (MAX_PAGE bounds what one uncached page costs)."""
+    monkeypatch.setattr("blog.pagination.MAX_PAGE", 2)
+    PostFactory.create_batch(25)
+    second = client.get("/?page=2").content.decode()
+    assert 'rel="prev" href="/"' in second and 'rel="next"' not in second
+    assert client.get("/?page=3").status_code == 404
 
 
 def test_home_costs_the_same_queries_with_1_and_50_posts(assert_constant_queries, busy):

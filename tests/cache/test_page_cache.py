@@ -74,7 +74,7 @@ def test_the_key_keeps_only_declared_parameters_normalised(app, redis_client):
     assert request(app, "/c/groups/?utm_campaign=y&page=2&junk=1").headers["X-Cache"] == "HIT"
     for n in range(5):
         request(app, f"/c/groups/?page=2&flood={n}")
-    assert page_keys(redis_client) == [f"pc:dev:0:127.0.0.1/c/groups/?page=2"]
+    assert page_keys(redis_client) == ["pc:dev:0:http://127.0.0.1/c/groups/?page=2"]
 
 
 def test_unknown_paths_and_undeclared_views_are_never_cached(app, redis_client):
@@ -111,22 +111,54 @@ def test_csrf_analytics_and_unknown_cookies_neither_bypass_nor_split(app, redis_
     assert len(page_keys(redis_client)) == 1
 
 
-def test_a_logged_in_session_bypasses_the_cache(app, redis_client):
-    """Check that a session cookie always renders and never stores."""
+def test_a_login_marker_bypasses_the_cache(app, redis_client):
+    """Check that a genuine login marker for the session always renders and never stores."""
+    from routing.login_marker import SIGNER
+
     request(app, "/c/groups/")
-    response = request(app, "/c/groups/", cookies={"sessionid": "x"})
+    marker = SIGNER.sign("editor", bound_to="a-session-key")
+    response = request(app, "/c/groups/", cookies={"sessionid": "a-session-key", "signedin": marker})
     assert response.headers["X-Cache"] == "BYPASS"
+    assert renders(redis_client) == 1
+
+
+@pytest.mark.parametrize("cookies", [
+    {"sessionid": "x"},
+    {"sessionid": "x", "signedin": "editor.0.00"},
+    "marker of another session",
+])
+def test_a_bare_or_forged_session_is_served_like_any_reader(app, redis_client, cookies):
+    """Check that a session cookie without a genuine marker (anyone can send
+    one) neither bypasses the cache nor reaches the primary."""
+    from routing.login_marker import SIGNER
+
+    if cookies == "marker of another session":
+        cookies = {"sessionid": "mine", "signedin": SIGNER.sign("editor", bound_to="someone-else")}
+    request(app, "/c/groups/")
+    response = request(app, "/c/groups/", cookies=cookies)
+    assert response.headers["X-Cache"] == "HIT"
     assert renders(redis_client) == 1
 
 
 def test_a_pinned_request_is_served_only_entries_at_or_past_its_pin(app):
     """Check that a pin behind the entry gets a HIT and a pin ahead of it renders."""
-    from routing.lsn import format
+    from routing.pin import SIGNER
 
     request(app, "/c/groups/")
-    assert request(app, "/c/groups/", cookies={"pin": f"{format(1)}:x:y"}).headers["X-Cache"] == "HIT"
-    ahead = request(app, "/c/groups/", cookies={"pin": f"{format(2 ** 60)}:x:y"})
+    assert request(app, "/c/groups/", cookies={"pin": SIGNER.sign(f"{1:x}")}).headers["X-Cache"] == "HIT"
+    ahead = request(app, "/c/groups/", cookies={"pin": SIGNER.sign(f"{2 ** 60:x}")})
     assert ahead.headers["X-Cache"] == "MISS"
+
+
+@pytest.mark.parametrize("forged", [f"{2 ** 60:x}.0.{'0' * 32}", "FFFFFFFF/0", "f" * 3700,
+                                    f"{2 ** 70:x}.1.{'a' * 32}", "\x00"])
+def test_a_forged_pin_is_no_pin_in_the_fast_path(app, redis_client, forged):
+    """Check that a pin whose signature does not check out is ignored before
+    Django too: the request is a plain HIT, not a render without a lease."""
+    request(app, "/c/groups/")
+    response = request(app, "/c/groups/", cookies={"pin": forged})
+    assert response.status == 200 and response.headers["X-Cache"] == "HIT"
+    assert renders(redis_client) == 1
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])

@@ -1,10 +1,12 @@
-"""The pin cookie: signed, short-lived, readable by the cache without Django."""
+"""The pin cookie: signed, short-lived, verified the same way by the router
+and by the page cache's fast path."""
 import time
 
+import pytest
 from django.http import HttpResponse
 from django.test import RequestFactory, override_settings
 
-from routing.pin import lsn_in_cookie, read_pin, read_pin_with_age, set_pin
+from routing.pin import SIGNER, read_pin, read_pin_with_age, set_pin, verified_pin
 
 
 def request_with(cookie_value):
@@ -23,7 +25,7 @@ def test_a_pin_round_trips_its_lsn():
     """Check that a pin the site issued is read back as the same LSN."""
     cookie = issued_cookie(0x16B374D848)
     assert read_pin(request_with(cookie.value)) == 0x16B374D848
-    assert lsn_in_cookie(cookie.value) == 0x16B374D848
+    assert verified_pin(cookie.value)[0] == 0x16B374D848
 
 
 def test_the_pin_cookie_is_httponly_lax_and_lives_pin_max_age():
@@ -40,19 +42,41 @@ def test_the_pin_cookie_is_secure_behind_https():
     assert issued_cookie(42)["secure"] is True
 
 
-def test_a_forged_pin_is_ignored():
-    """Check that a pin whose signature does not match reads as no pin."""
+@pytest.mark.parametrize("forge", [
+    lambda value: "ffffffff" + value[value.index("."):],     # another LSN, same signature
+    lambda value: value[:-1] + ("0" if value[-1] != "0" else "1"),
+    lambda value: "garbage",
+    lambda value: "FFFF/FFFF:1abc:forged",                  # the old format
+    lambda value: "f" * 3700,
+    lambda value: value + "\x00",
+    lambda value: "",
+])
+def test_a_forged_pin_is_ignored(forge):
+    """Check that a pin whose signature or shape does not check out reads as no pin."""
+    assert verified_pin(forge(issued_cookie(42).value)) == (0, 0.0)
+
+
+def test_a_pin_signed_with_another_key_is_ignored():
+    """Check that only this site's SECRET_KEY (or a fallback) makes a pin genuine."""
     value = issued_cookie(42).value
-    lsn, rest = value.split(":", 1)
-    assert read_pin(request_with("FFFF/FFFF:" + rest)) == 0
-    assert read_pin(request_with("garbage")) == 0
+    with override_settings(SECRET_KEY="another-key-entirely-" * 3):
+        assert verified_pin(value) == (0, 0.0)
+    with override_settings(SECRET_KEY="another-key-entirely-" * 3, SECRET_KEY_FALLBACKS=[
+            __import__("django.conf").conf.settings.SECRET_KEY]):
+        assert verified_pin(value)[0] == 42
+
+
+def test_an_lsn_beyond_64_bits_is_refused():
+    """Check that a pin can carry at most a 64-bit LSN, even when signed."""
+    assert verified_pin(SIGNER.sign(f"{2 ** 64 - 1:x}"))[0] == 2 ** 64 - 1
+    assert verified_pin(SIGNER.sign(f"{2 ** 64:x}")) == (0, 0.0)
 
 
 def test_an_expired_pin_is_ignored(monkeypatch):
     """Check that a pin older than PIN_MAX_AGE reads as no pin."""
     value = issued_cookie(42).value
     later = time.time() + 31
-    monkeypatch.setattr("django.core.signing.time.time", lambda: later)
+    monkeypatch.setattr("routing.signed.time.time", lambda: later)
     assert read_pin(request_with(value)) == 0
 
 
@@ -60,7 +84,7 @@ def test_a_pin_tells_how_old_it_is(monkeypatch):
     """Check that the cookie's signed timestamp gives the pin's age."""
     value = issued_cookie(42).value
     later = time.time() + 7
-    monkeypatch.setattr("routing.pin.time.time", lambda: later)
-    monkeypatch.setattr("django.core.signing.time.time", lambda: later)
+    monkeypatch.setattr("routing.signed.time.time", lambda: later)
     lsn, age = read_pin_with_age(request_with(value))
     assert lsn == 42 and 6 <= age <= 8
+
