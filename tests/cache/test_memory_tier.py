@@ -203,3 +203,27 @@ def test_every_worker_shows_a_comment_within_the_bound_after_its_write(replicate
             if started >= written_at + 1.0:
                 late.append("a comment every worker must show" in page.text)
         assert late and all(late)
+
+
+# --- read-your-writes with zero replicas ------------------------------------
+
+def test_with_zero_replicas_a_writer_never_gets_a_copy_its_worker_has_not_seen_invalidated(
+        app, redis_client, monkeypatch):
+    """Check read-your-writes through the page cache with REPLICA_URLS empty:
+    the write still pins the session, and the pin keeps the writer off a
+    memory-tier copy that the tier's poller has not yet dropped (shown by
+    freezing the poller: a reader without the pin does get that old copy)."""
+    with override_settings(REPLICA_ALIASES=[]):
+        for _ in range(3):
+            request(app, "/c/groups/")
+        assert b"zero-replica-write" not in request(app, "/c/groups/").body
+        monkeypatch.setattr(memory_sync, "poll_once", lambda position, tier=None: True)
+        memory.tier.mark_synced(time.monotonic() + 60)  # as if the poll had just run
+        written = request(app, "/c/add/", method="POST", data=b"name=zero-replica-write",
+                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert written.status == 201
+        pin = written.cookies["pin"].value
+        stale = request(app, "/c/groups/")
+        assert stale.headers["X-Cache"] == "HIT" and b"zero-replica-write" not in stale.body
+        own = request(app, "/c/groups/", cookies={"pin": pin})
+        assert b"zero-replica-write" in own.body
