@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 STACK := $(PY) deploy/localstack.py
 TEST_STACK ?= test
 
-.PHONY: venv up down run test test-e2e e2e-tools test-stack-up test-stack-down bench clean
+.PHONY: venv up down run test test-e2e fuzz e2e-tools test-stack-up test-stack-down bench clean
 
 venv: $(VENV)/.installed
 
@@ -43,6 +43,11 @@ test: venv e2e-tools
 # Only the browser journeys, on the same test stack.
 test-e2e:
 	@$(MAKE) --no-print-directory test PYTEST_ARGS="tests/e2e $(PYTEST_ARGS)"
+
+# The hostile-reader suite with many more generated cases (randomised, not
+# the fixed seed of `make test`): a nightly-style run, ~10 minutes.
+fuzz:
+	@$(MAKE) --no-print-directory test PYTEST_ARGS="tests/hostile $(PYTEST_ARGS)" HYPOTHESIS_PROFILE=fuzz
 
 # Debian's chromium (apt-get when root) and axe-core (npm ci) for the journeys.
 e2e-tools:

@@ -69,11 +69,21 @@ def scrub_text(text):
     return text
 
 
-@lru_cache(maxsize=4096)  # the same few hundred keys come back in every event
 def masked_for_key(key):
     """What a value under `key` is replaced with, or None to scrub it as data."""
     if not isinstance(key, str):
         return None
+    # Keys can come from clients (header and parameter names): only short ones
+    # are remembered, so the cache stays a few hundred KiB whatever they send.
+    return _masked_for_known_key(key) if len(key) <= 64 else _mask_for(key)
+
+
+@lru_cache(maxsize=4096)  # the same few hundred keys come back in every event
+def _masked_for_known_key(key):
+    return _mask_for(key)
+
+
+def _mask_for(key):
     if SECRET_KEY.search(key):
         return SECRET_MARK
     if EMAIL_KEY.search(key):
