@@ -1,16 +1,12 @@
 #!/usr/bin/env python
-"""Django's command-line utility. `site/` holds settings, urls and wsgi and is
-put on the import path (it is a folder, not a package: `site` is a stdlib module)."""
-import os
+"""Django's command-line utility (the import path: import_path.py)."""
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent
+import import_path
 
 
 def main():
-    sys.path[:0] = [str(ROOT / "site"), str(ROOT)]
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
+    import_path.use()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -30,17 +30,19 @@ from django.db.models import Count, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from cache import invalidate
+from routing import PRIMARY
 
-from . import cache_tags, publishing
+from . import cache_tags, publishing, querysets
 from .models import AuthorProfile, Comment, Post, Tag
 
-PRIMARY = "default"
 BATCH_SIZE = 200
 
 POST, COMMENT, TAG = Post._meta.db_table, Comment._meta.db_table, Tag._meta.db_table
 POST_TAGS, PROFILE = Post.tags.through._meta.db_table, AuthorProfile._meta.db_table
 USER = get_user_model()._meta.db_table
-NEWEST_FIRST = "p.published_at DESC NULLS LAST, p.id DESC"  # as PostQuerySet.newest_first()
+# PostQuerySet.newest_first()'s order, in SQL over the alias `p`.
+NEWEST_FIRST = ", ".join(f"p.{field.lstrip('-')} {'DESC' if field.startswith('-') else 'ASC'}"
+                         for field in querysets.NEWEST_FIRST)
 
 
 def ids_from(sql, params=()):

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from . import rendering
-from .querysets import SEARCH_CONFIG, CommentQuerySet, PostQuerySet
+from .querysets import NEWEST_FIRST, SEARCH_CONFIG, CommentQuerySet, PostQuerySet
 
 
 class EditConflict(Exception):
@@ -107,7 +107,7 @@ class Post(models.Model):
     objects = PostQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-published_at", "-id"]
+        ordering = list(NEWEST_FIRST)
         permissions = [("publish_post", "Can publish, schedule and unpublish posts")]
         indexes = [
             GinIndex(fields=["search_vector"], name="post_search_gin"),

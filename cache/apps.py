@@ -4,12 +4,12 @@ from django.core.signals import setting_changed
 
 
 def _settings_changed(setting, **kwargs):
-    from . import breaker, keys, memory
+    from . import connection, keys, memory
 
     if setting in ("ROOT_URLCONF", "ALLOWED_HOSTS"):
         keys.forget()
     if setting == "REDIS_URL":
-        breaker.reset()
+        connection.reset()
     memory.clear()
 
 

@@ -6,6 +6,13 @@ def redis_url():
     return settings.REDIS_URL
 
 
+def redis_timeouts():
+    """(connect, socket) timeouts in seconds: the rate limits' cache backend's
+    (settings.CACHES), so every Redis client of the site fails equally fast."""
+    options = settings.CACHES["default"]["OPTIONS"]
+    return float(options["SOCKET_CONNECT_TIMEOUT"]), float(options["SOCKET_TIMEOUT"])
+
+
 def app_version():
     return getattr(settings, "APP_VERSION", "dev")
 

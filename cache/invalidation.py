@@ -8,10 +8,12 @@ import logging
 
 from django.db import transaction
 
+from routing import PRIMARY
+
 logger = logging.getLogger(__name__)
 
 
-def invalidate(*tags, using="default"):
+def invalidate(*tags, using=PRIMARY):
     """Invalidate every cached page showing any of `tags`, once the current
     transaction on `using` commits (at once outside a transaction)."""
     tags = tuple(sorted(set(tags)))

@@ -11,6 +11,8 @@ import time
 
 from django.utils.cache import patch_vary_headers
 
+from routing import request_state
+
 from . import conf, stats, store
 from .entry import PageCacheEntry, content_hash
 
@@ -24,24 +26,22 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        position = getattr(request, "read_position", None)
-        required = request.META.get("pagecache.require_lsn")
-        if required and position is not None:
-            position.require(required)
+        state = request_state(request)
+        position = state.position
+        if state.required_lsn and position is not None:
+            position.require(state.required_lsn)
         response = self.get_response(request)
         if hasattr(request, "page_cache_params"):
             mark_cacheable(response)
-        full_key = request.META.get("pagecache.key")
-        if full_key:
-            self.fill(request, response, full_key, position)
+        if state.fill_key:
+            self.fill(request, response, state, position)
         return response
 
-    def fill(self, request, response, full_key, position):
-        lease = request.META.get("pagecache.lease")
+    def fill(self, request, response, state, position):
         stats.count_render()
         if not shareable(request, response, position):
-            if lease:
-                store.release_lease(full_key, lease)
+            if state.fill_lease:
+                store.release_lease(state.fill_key, state.fill_lease)
             return
         not_found = response.status_code == 404
         fresh_for = conf.not_found_ttl() if not_found else conf.ttl()
@@ -52,8 +52,7 @@ class PageCacheMiddleware:
             tags=getattr(request, "page_cache_tags", ()),
             fresh_until=time.time() + fresh_for,
         )
-        stored = store.store(full_key, lease, entry, lifetime)
-        request.META["pagecache.stored"] = stored
+        store.store(state.fill_key, state.fill_lease, entry, lifetime)
 
 
 def mark_cacheable(response):

@@ -5,6 +5,7 @@ import time
 from collections import Counter
 
 from . import store
+from .connection import redis_guard
 
 OUTCOMES = ("hit", "stale", "miss", "bypass")
 FLUSH_SECONDS = 1.0
@@ -40,3 +41,9 @@ def totals():
     flush()
     found = store.read_stats()
     return {name: found.get(name, 0) for name in OUTCOMES}
+
+
+def status():
+    """For /readyz: (whether Redis answers, through the guard; the counters)."""
+    counters = totals()  # one round trip, which also tells whether Redis answers
+    return not redis_guard().is_open, counters

@@ -1,16 +1,15 @@
 """The Redis side of the page cache: look up, store, invalidate — each one
-round trip through the breaker (cache/breaker.py), each a Lua script."""
+round trip through the guarded connection (cache/connection.py), each a
+Lua script."""
 import os
-import time
 from dataclasses import dataclass
 
-from django.db import connections
-
-from routing.lsn import CURRENT_PRIMARY_LSN_SQL
+from routing.lsn import current_primary_lsn
 
 from . import conf, scripts
-from .breaker import GENERATION_KEY, breaker
+from .connection import redis_guard
 from .entry import PageCacheEntry
+from .redis_keys import EPOCH_KEY, GENERATION_KEY, LOG_KEY, STATS_KEY, key_prefix, lease_key, now_ms, tag_key
 
 FRESH, INVALIDATED, BEHIND_PIN, PAST_TTL, ABSENT = 1, 2, 3, 4, 0
 
@@ -44,14 +43,6 @@ def _scripts_for(client):
     return found
 
 
-def key_prefix():
-    return f"pc:{conf.app_version()}:"
-
-
-def now_ms():
-    return int(time.time() * 1000)
-
-
 def lookup(page_key, min_lsn, lease_token):
     """One round trip: the entry and its validity, and the fill lease when it is not fresh.
     None when Redis is unavailable."""
@@ -60,7 +51,7 @@ def lookup(page_key, min_lsn, lease_token):
             key_prefix(), page_key, min_lsn, now_ms(), lease_token,
             int(conf.lease_seconds() * 1000), 1 if conf.lsn_gating() else 0])
 
-    reply = breaker().call(run)
+    reply = redis_guard().call(run)
     if reply is None:
         return None
     state, generation, meta, body, snapshot, tags, fresh_until, newest_at, leased, newest = reply
@@ -81,39 +72,28 @@ def store(full_key, lease_token, entry, lifetime_seconds):
             full_key, lease_token or "", fields["s"], fields["t"], fields["h"], fields["b"],
             fields["x"], int(lifetime_seconds * 1000), 1 if conf.lsn_gating() else 0, now_ms()])
 
-    return breaker().call(run) == 1
+    return redis_guard().call(run) == 1
 
 
 def release_lease(full_key, lease_token):
     def run(client):
-        lease = f"pc:lease:{full_key}"
+        lease = lease_key(full_key)
         if client.get(lease) == lease_token.encode():
             client.delete(lease)
 
-    breaker().call(run)
-
-
-def primary_lsn():
-    """The primary's position, measured as the router measures snapshots."""
-    with connections["default"].cursor() as cursor:
-        cursor.execute(CURRENT_PRIMARY_LSN_SQL)
-        return int(cursor.fetchone()[0])
-
-
-def tag_key(tag):
-    return f"pc:tag:{tag}"
+    redis_guard().call(run)
 
 
 def record_invalidation(tags):
     """Raise each tag's record to the primary's LSN now (after the commit).
-    If Redis is out, the breaker opens and its closing bumps the generation."""
-    lsn = primary_lsn()
+    If Redis is out, the guard opens and its closing bumps the generation."""
+    lsn = current_primary_lsn()
 
     def run(client):
         return _scripts_for(client).invalidate(keys=[tag_key(t) for t in tags],
                                                args=[lsn, now_ms(), " ".join(tags)])
 
-    breaker().call(run)
+    redis_guard().call(run)
     return lsn
 
 
@@ -126,7 +106,6 @@ class InvalidationBatch:
     gap: bool
 
 
-LOG_KEY, EPOCH_KEY = "pc:invlog", "pc:epoch"
 LOG_START = b"0-0"
 LOG_READ = 1000  # more in one poll interval than this, and the memory tiers start afresh
 
@@ -148,9 +127,9 @@ def read_invalidations(after_id):
             pipe.xrange(LOG_KEY, min=after_id, count=LOG_READ + 1)
         return pipe.execute()
 
-    if breaker().is_open:
+    if redis_guard().is_open:
         return None  # a request's probe closes it (raising the floor needs the request's database connection)
-    reply = breaker().call(run)
+    reply = redis_guard().call(run)
     if reply is None:
         return None
     generation, epoch, entries = reply
@@ -171,12 +150,12 @@ def increment_stats(counts):
     def run(client):
         pipe = client.pipeline(transaction=False)
         for name, value in counts.items():
-            pipe.hincrby("pc:stats", name, value)
+            pipe.hincrby(STATS_KEY, name, value)
         return pipe.execute()
 
-    return breaker().call(run) is not None
+    return redis_guard().call(run) is not None
 
 
 def read_stats():
-    reply = breaker().call(lambda client: client.hgetall("pc:stats"))
+    reply = redis_guard().call(lambda client: client.hgetall(STATS_KEY))
     return {k.decode(): int(v) for k, v in (reply or {}).items()}

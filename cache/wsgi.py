@@ -3,8 +3,9 @@ cache hits for GET/HEAD in at most one Redis round trip (none from the
 per-process tier), without entering Django.
 
 Django is entered on a miss (with the fill lease, and the WAL position the
-render must reach), on a bypass (a logged-in session; an uncacheable URL),
-and when Redis is out. Every response leaves with X-Cache, X-Request-ID and
+render must reach, in the request's record: routing.RequestState), on a
+bypass (a logged-in editor; a request that must not be stored), and when
+Redis is out. Every response leaves with X-Cache, X-Request-ID and
 Server-Timing.
 """
 import os
@@ -12,7 +13,8 @@ import re
 import time
 from http import HTTPStatus
 
-from routing import session_facts
+from routing import RequestState, session_facts
+from routing.request_state import ENVIRON_KEY
 
 from . import conf, keys, memory, memory_sync, stats, store
 
@@ -29,12 +31,11 @@ def request_id_for(environ):
     return given
 
 
-def server_timing(environ, started, cache_ms=0.0, tier="none"):
+def server_timing(state, started, cache_ms=0.0, tier="none"):
     """`tier` says which cache answered: memory (this process), redis, or none (Django)."""
-    db_ms = environ.get("blog.db_ms", 0.0)
     app_ms = (time.perf_counter() - started) * 1000
     return (f'cache;dur={cache_ms:.2f};desc="{tier}", '
-            f'db;dur={db_ms:.2f};desc="{environ.get("blog.db_queries", 0)} queries", app;dur={app_ms:.2f}')
+            f'db;dur={state.db_ms:.2f};desc="{state.db_queries} queries", app;dur={app_ms:.2f}')
 
 
 class PageCacheApplication:
@@ -44,30 +45,28 @@ class PageCacheApplication:
     def __call__(self, environ, start_response):
         started = time.perf_counter()
         memory_sync.ensure_running()
-        request_id = request_id_for(environ)
+        state = environ[ENVIRON_KEY] = RequestState(request_id=request_id_for(environ))
         if environ["REQUEST_METHOD"] in ("GET", "HEAD"):
-            served = self.from_cache(environ, start_response, started, request_id)
+            served = self.from_cache(environ, state, start_response, started)
             if served is not None:
                 return served
-        return self.django(environ, start_response, started, request_id)
+        return self.django(environ, state, start_response, started)
 
     # --- the cache --------------------------------------------------------
-    def from_cache(self, environ, start_response, started, request_id):
-        environ["pagecache.outcome"] = "BYPASS"
+    def from_cache(self, environ, state, start_response, started):
         session = session_facts(environ.get("HTTP_COOKIE"))
         if session.signed_in:
             return None  # editors: never from the cache
-        pin_lsn = session.pin_lsn
         page_key = keys.page_key(environ)
         if page_key is None:
             return None
-        environ["pagecache.outcome"] = "MISS"
-        entry = memory.tier.get(page_key, pin_lsn)
+        state.cache_outcome = "MISS"
+        entry = memory.tier.get(page_key, session.pin_lsn)
         if entry is not None:
-            return self.respond(environ, start_response, entry, "HIT", started, request_id, "memory")
-        return self.from_redis(environ, start_response, page_key, pin_lsn, started, request_id)
+            return self.respond(environ, state, start_response, entry, "HIT", started, "memory")
+        return self.from_redis(environ, state, start_response, page_key, session.pin_lsn, started)
 
-    def from_redis(self, environ, start_response, page_key, pin_lsn, started, request_id):
+    def from_redis(self, environ, state, start_response, page_key, pin_lsn, started):
         token = os.urandom(8).hex()
         deadline = time.monotonic() + conf.fill_wait_seconds()
         pause = 0.01
@@ -78,14 +77,14 @@ class PageCacheApplication:
                 return None  # Redis out: render from the database
             if found.state == store.FRESH:
                 memory.tier.put(page_key, found.entry, observed)
-                return self.respond(environ, start_response, found.entry, "HIT", started, request_id, "redis")
+                return self.respond(environ, state, start_response, found.entry, "HIT", started, "redis")
             if found.state == store.BEHIND_PIN or found.leased:
-                self.hand_to_django(environ, found, token if found.leased else None)
+                self.hand_to_django(state, found, token if found.leased else "")
                 return None
             if self.may_serve_stale(found, pin_lsn):
-                return self.respond(environ, start_response, found.entry, "STALE", started, request_id, "redis")
+                return self.respond(environ, state, start_response, found.entry, "STALE", started, "redis")
             if time.monotonic() >= deadline:
-                self.hand_to_django(environ, found, None)  # the fill is late: render too
+                self.hand_to_django(state, found, "")  # the fill is late: render too
                 return None
             time.sleep(pause)  # another request is filling it: wait briefly
             pause = min(pause * 1.5, 0.05)
@@ -102,32 +101,31 @@ class PageCacheApplication:
         return time.time() - found.newest_at <= conf.stale_window_seconds()
 
     @staticmethod
-    def hand_to_django(environ, found, lease_token):
-        environ["pagecache.key"] = found.full_key
-        environ["pagecache.lease"] = lease_token
+    def hand_to_django(state, found, lease_token):
+        state.fill_key, state.fill_lease = found.full_key, lease_token
         if conf.lsn_gating() and found.state in (store.INVALIDATED, store.ABSENT):
-            environ["pagecache.require_lsn"] = found.newest_lsn
+            state.required_lsn = found.newest_lsn
 
-    def respond(self, environ, start_response, entry, outcome, started, request_id, tier):
+    def respond(self, environ, state, start_response, entry, outcome, started, tier):
         etag, headers, body = entry.representation("gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""))
         if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
             status, body, length = 304, b"", []
         else:
             status, length = entry.status, [("Content-Length", str(len(body)))]
-        headers = [*headers, *length, ("X-Cache", outcome), ("X-Request-ID", request_id),
-                   ("Server-Timing", server_timing(environ, started, (time.perf_counter() - started) * 1000, tier))]
+        headers = [*headers, *length, ("X-Cache", outcome), ("X-Request-ID", state.request_id),
+                   ("Server-Timing", server_timing(state, started, (time.perf_counter() - started) * 1000, tier))]
         start_response(STATUS_LINES[status], headers)
         stats.count(outcome.lower())
         return [b"" if environ["REQUEST_METHOD"] == "HEAD" else body]
 
     # --- Django -----------------------------------------------------------
-    def django(self, environ, start_response, started, request_id):
+    def django(self, environ, state, start_response, started):
         def start(status, headers, exc_info=None):
-            headers.append(("X-Request-ID", request_id))
+            headers.append(("X-Request-ID", state.request_id))
             if not any(name.lower() == "x-cache" for name, _ in headers):
-                headers.append(("X-Cache", environ.get("pagecache.outcome", "BYPASS")))
-            headers.append(("Server-Timing", server_timing(environ, started)))
+                headers.append(("X-Cache", state.cache_outcome))
+            headers.append(("Server-Timing", server_timing(state, started)))
             return start_response(status, headers, exc_info)
 
-        stats.count(environ.get("pagecache.outcome", "BYPASS").lower())
+        stats.count(state.cache_outcome.lower())
         return self.django_app(environ, start)

@@ -23,12 +23,10 @@ import os
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-# `site/` is a folder on the import path, not a package (`site` is a stdlib module).
-for folder in (str(ROOT), str(ROOT / "site")):
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # to find import_path.py
+import import_path  # noqa: E402
+
+import_path.use()
 
 
 def _env_int(name, default):

@@ -10,9 +10,10 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT / "site"), str(ROOT)]
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # to find import_path.py
+import import_path  # noqa: E402
+
+import_path.use()
 
 
 def main():

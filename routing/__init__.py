@@ -25,9 +25,19 @@ Replica health (routing.health) is polled in the background, after fork.
 Settings (routing/conf.py): REPLICA_ALIASES, PIN_MAX_AGE,
 MAX_REPLICA_LAG_SECONDS, MAX_REPLICA_LAG_BYTES, REPLICA_HEALTH_INTERVAL.
 """
+from .conf import PRIMARY
 from .context import current, pinned_to, use_primary
 from .login_marker import signed_in
 from .pin import verified_pin
+from .request_state import RequestState, request_state, state_in
 from .session_facts import session_facts
 
-__all__ = ["current", "pinned_to", "use_primary", "session_facts", "signed_in", "verified_pin"]
+
+def servers():
+    """This process's view of the primary and the replicas (for /readyz)."""
+    from .health import monitor
+
+    return monitor().snapshot()
+
+
+__all__ = ["PRIMARY", "RequestState", "request_state", "state_in", "current", "pinned_to", "use_primary", "servers", "session_facts", "signed_in", "verified_pin"]

@@ -25,3 +25,14 @@ def format(value):
 CURRENT_PRIMARY_LSN_SQL = "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn"
 PRIMARY_SNAPSHOT_SQL = CURRENT_PRIMARY_LSN_SQL
 REPLAY_LSN_SQL = "SELECT COALESCE(pg_last_wal_replay_lsn() - '0/0'::pg_lsn, 0)"
+
+
+def current_primary_lsn():
+    """The primary's position now (an invalidation is stamped with it)."""
+    from django.db import connections
+
+    from .conf import PRIMARY
+
+    with connections[PRIMARY].cursor() as cursor:
+        cursor.execute(CURRENT_PRIMARY_LSN_SQL)
+        return int(cursor.fetchone()[0])

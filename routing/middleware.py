@@ -20,6 +20,7 @@ from .errors import is_connection_error, is_replica_failure
 from .health import monitor
 from .login_marker import signed_in
 from .pin import clear_pin, read_pin_with_age, set_pin
+from .request_state import request_state
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ class RoutingMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        position = request.read_position = self.position_for(request)
+        position = request_state(request).position = self.position_for(request)
         with context.activate(position):
             response = self.get_response(request)
         self.update_pin(request, response, position)
@@ -51,7 +52,7 @@ class RoutingMiddleware:
         return position
 
     def process_exception(self, request, exception):
-        position = getattr(request, "read_position", None)
+        position = request_state(request).position
         if position is None:
             return None
         if request.method in ("GET", "HEAD") and is_replica_failure(exception, position):

@@ -1,21 +1,11 @@
 """WSGI entry point: Django's handler behind the page cache's fast path
 (whose hits carry the security headers their render had: cache/entry.py).
 
-gunicorn loads `wsgi:application` with `site/` on the import path
-(deploy/gunicorn.conf.py puts it there).
+gunicorn loads `wsgi:application` once deploy/gunicorn.conf.py has put
+site/ on the import path (import_path.py).
 """
-import os
-import sys
-from pathlib import Path
+from django.core.wsgi import get_wsgi_application
 
-ROOT = Path(__file__).resolve().parent.parent
-for folder in (str(ROOT), str(ROOT / "site")):
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
-
-from django.core.wsgi import get_wsgi_application  # noqa: E402
-
-from cache.wsgi import PageCacheApplication  # noqa: E402
+from cache.wsgi import PageCacheApplication
 
 application = PageCacheApplication(get_wsgi_application())

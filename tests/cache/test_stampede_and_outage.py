@@ -4,8 +4,8 @@ import threading
 
 import pytest
 
-from cache import breaker as breaker_module
-from cache.breaker import breaker_state_changed
+from cache import redis_guard
+from cache import redis_state_changed as breaker_state_changed
 from tests.cache.conftest import add_group, renders
 from tests.fixtures import cluster
 from tests.fixtures.wsgi import request
@@ -65,10 +65,10 @@ def test_redis_stopped_pages_are_rendered_and_the_breaker_reports_once(app, redi
             response = request(app, "/c/groups/")
             assert response.status == 200 and response.headers["X-Cache"] == "MISS"
         assert changes == ["open"]
-        assert breaker_module.breaker().available() is False
+        assert redis_guard().available() is False
         cluster.stack_tool("start", "redis")
         cluster.wait_until(lambda: request(app, "/c/groups/").status == 200
-                           and not breaker_module.breaker().is_open, timeout=10,
+                           and not redis_guard().is_open, timeout=10,
                            message="the breaker to close")
         assert changes == ["open", "closed"]
     finally:
@@ -83,8 +83,8 @@ def test_entries_from_before_an_outage_are_not_served_after_it(app, redis_client
     assert request(app, "/c/groups/").headers["X-Cache"] == "HIT"
     redis_client.execute_command("CLIENT", "PAUSE", "1500", "ALL")  # unreachable, data kept
     add_group("lost-invalidation")
-    assert breaker_module.breaker().is_open
+    assert redis_guard().is_open
     cluster.wait_until(lambda: request(app, "/c/groups/").status == 200
-                       and not breaker_module.breaker().is_open, timeout=10, message="the breaker to close")
+                       and not redis_guard().is_open, timeout=10, message="the breaker to close")
     assert redis_client.get("pc:gen") is not None
     assert "lost-invalidation" in request(app, "/c/groups/").text

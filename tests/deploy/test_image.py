@@ -152,7 +152,7 @@ def test_the_image_build_steps_need_no_server(tmp_path):
     }
     steps = [
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
-        [sys.executable, "-c", "import sys; sys.path[:0] = ['site', '.']; import wsgi"],
+        [sys.executable, "-c", "import import_path; import_path.use(); import wsgi"],
     ]
     for step in steps:
         result = subprocess.run(step, cwd=REPO, env=unreachable, capture_output=True, text=True, timeout=120)

@@ -8,7 +8,7 @@ from tests.fixtures.cluster import REPO
 
 def settings_in_subprocess(env, expression):
     """Import the settings module in a clean process and evaluate an expression."""
-    code = f"import sys; sys.path[:0]=['site','.']; import settings; print({expression})"
+    code = f"import import_path; import_path.use(); import settings; print({expression})"
     base = {k: v for k, v in os.environ.items() if k not in {"REPLICA_URLS", "DEBUG", "SECRET_KEY"}}
     return subprocess.run([sys.executable, "-c", code], env={**base, **env}, cwd=REPO,
                           capture_output=True, text=True)

@@ -25,13 +25,14 @@ def junk_environ(n):
 
 
 def main(count):
-    sys.path[:0] = ["site", "."]
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
+    import import_path
+
+    import_path.use()
     import django
 
     django.setup()
     from cache import keys
-    from ops import scrub  # site/ops today; ops/ once it is its own part
+    from ops import scrub
 
     for n in range(2000):  # warm up: imports, regex caches, allocator arenas
         keys.page_key(junk_environ(10**7 + n))

@@ -8,8 +8,8 @@ from django.db import connections
 from django.test import override_settings
 
 from blog.models import Comment
-from cache import breaker as breaker_module
-from cache.breaker import breaker_state_changed
+from cache import redis_guard
+from cache import redis_state_changed as breaker_state_changed
 from ops import events
 from ops.state_changes import StateChangeReporter
 from routing import health
@@ -86,7 +86,7 @@ def test_redis_stopped_then_started_is_one_event_per_breaker_change(app, sentry)
             for _ in range(30):
                 assert request(app, "/ops-probe/cached/").status == 200
         cluster.wait_until(lambda: request(app, "/ops-probe/cached/").status == 200
-                           and not breaker_module.breaker().is_open, timeout=15, message="the breaker to close")
+                           and not redis_guard().is_open, timeout=15, message="the breaker to close")
         for _ in range(10):
             request(app, "/ops-probe/cached/")
     assert changes.seen == ["open", "closed"]

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
-from cache import breaker as breaker_module
+from cache import redis_guard
 from routing import health
 from tests.fixtures import cluster
 from tests.fixtures.wsgi import request
@@ -81,7 +81,7 @@ def test_readyz_is_degraded_but_200_with_redis_stopped(app):
         status, body, _ = readiness(app)
     assert status == 200 and body["status"] == "degraded" and body["redis"] == {"up": False}
     assert body["cache"] == {"hit": 0, "stale": 0, "miss": 0, "bypass": 0}
-    cluster.wait_until(lambda: readiness(app)[1]["redis"]["up"] and not breaker_module.breaker().is_open,
+    cluster.wait_until(lambda: readiness(app)[1]["redis"]["up"] and not redis_guard().is_open,
                        timeout=15, message="Redis to be seen again")
 
 

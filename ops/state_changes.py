@@ -2,7 +2,7 @@
 however many processes notice it (ops/events.py says which changes).
 
 Every worker notices each change by itself (each runs its own health poller
-and Redis breaker), and a refused write is signalled per request. So that
+and guarded Redis connection), and a refused write is signalled per request. So that
 ops get one event per change, not one per process or per request:
 
 - a process ignores a state it already has for the subject (no Redis call);
@@ -20,10 +20,9 @@ from dataclasses import dataclass, field
 
 import redis
 import sentry_sdk
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
-from . import conf
+import cache
+
 
 logger = logging.getLogger(__name__)
 
@@ -59,10 +58,11 @@ class Change:
 class SharedStates:
     """The last reported state of each subject, in Redis."""
 
-    def __init__(self, url):
-        # Short timeouts and no retries: a dead Redis must cost a reporter milliseconds.
-        self.client = redis.Redis.from_url(url, socket_connect_timeout=0.1, socket_timeout=0.25,
-                                           retry=Retry(NoBackoff(), 0), health_check_interval=0)
+    def __init__(self, client):
+        # The page cache's connection pool (its short timeouts, no retries: a
+        # dead Redis costs a reporter milliseconds), but not its guard: a
+        # report must never be what decides the page cache trusts Redis again.
+        self.client = client
         self.script = self.client.register_script(CLAIM)
 
     def claim(self, subject, state, since):
@@ -82,14 +82,8 @@ class SharedStates:
             logger.info("ops: cannot share the state of %s through Redis (%s)", subject, error)
 
 
-_shared = {}
-
-
 def shared_states():
-    url = conf.redis_url()
-    if url not in _shared:
-        _shared[url] = SharedStates(url)
-    return _shared[url]
+    return SharedStates(cache.redis_guard().client)
 
 
 class StateChangeReporter:

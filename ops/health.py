@@ -1,10 +1,11 @@
-"""Liveness and readiness endpoints (SPEC: /healthz, /readyz).
+"""Liveness and readiness endpoints: /healthz, /readyz (docs/guarantees.md).
 
 Both are cheap enough for a load balancer to call every second from every
 node: /healthz touches nothing; /readyz reads this process's view of the
 servers (kept fresh by its background poller, routing.health: no query of
 its own) and reads the cache counters from Redis, which is also how it
-learns whether Redis answers (through the breaker: nothing while it is open). Neither is ever cached (no @cacheable, `no-cache` headers),
+learns whether Redis answers (through the cache's guarded connection:
+nothing while it is open). Neither is ever cached (no @cacheable, `no-cache` headers),
 and /readyz answers 503, never 500, when it cannot tell.
 """
 import logging
@@ -13,8 +14,8 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 
-from cache import breaker, stats
-from routing import health
+import cache
+import routing
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +39,8 @@ def readyz(request):
 
 
 def readiness():
-    servers = health.monitor().snapshot()
-    counters = stats.totals()  # one Redis round trip, through the breaker
-    redis_up = not breaker.breaker().is_open
+    servers = routing.servers()
+    redis_up, counters = cache.status()
     return {
         "status": status_of(servers, redis_up),
         "version": settings.APP_VERSION,

@@ -6,8 +6,6 @@ because Sentry starts while the settings module is still being imported.
 """
 from django.conf import settings
 
-PRIMARY = "default"
-
 
 def slow_query_ms():
     """A query taking at least this long becomes a Sentry event."""
@@ -18,11 +16,3 @@ def integrity_check_minutes():
     """How often the scheduler runs check_integrity (0: never); also the
     schedule its Sentry Crons monitor expects."""
     return float(getattr(settings, "INTEGRITY_CHECK_MINUTES", 60))
-
-
-def redis_url():
-    return settings.REDIS_URL
-
-
-def app_version():
-    return getattr(settings, "APP_VERSION", "dev")

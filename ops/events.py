@@ -3,18 +3,18 @@
     subject           states                      signal
     replica:<alias>   in-rotation, lagging, down  routing.health.server_state_changed
     primary           up, down                    the same signal, alias "default"
-    redis             closed, open                cache.breaker.breaker_state_changed
+    redis             closed, open                cache.redis_state_changed
     writes            accepted, refused           routing.readonly.write_refused (per request)
 
 Each is reported once per change across all processes (ops/state_changes.py),
 grouped in Sentry by subject and state (fingerprint ["ops", subject, state]).
 """
-from cache.breaker import breaker_state_changed
+from cache import redis_state_changed
+from routing import PRIMARY
 from routing import conf as routing_conf
 from routing.health import server_state_changed
 from routing.readonly import write_refused
 
-from .conf import PRIMARY
 from .state_changes import Change, reporter
 
 WRITES = "writes"
@@ -41,7 +41,7 @@ def server_change(alias, up, in_rotation, reason):
                   "the other replicas (or the primary); it rejoins by itself once it answers again.", "warning", tags)
 
 
-def breaker_change(state, reason):
+def redis_change(state, reason):
     if state == "open":
         # Redis is what failed: no use asking it whether another process reported it.
         return Change("redis", "open", f"Redis is unreachable ({reason}): the page cache is bypassed and every "
@@ -63,8 +63,8 @@ def on_server_state_changed(sender, alias, up, in_rotation, reason="", **kwargs)
         reporter.settle(WRITES, "accepted")
 
 
-def on_breaker_state_changed(sender, state, reason="", **kwargs):
-    reporter.report(breaker_change(state, reason))
+def on_redis_state_changed(sender, state, reason="", **kwargs):
+    reporter.report(redis_change(state, reason))
 
 
 def on_write_refused(sender, request=None, **kwargs):
@@ -73,5 +73,5 @@ def on_write_refused(sender, request=None, **kwargs):
 
 def connect():
     server_state_changed.connect(on_server_state_changed, dispatch_uid="ops.events.server")
-    breaker_state_changed.connect(on_breaker_state_changed, dispatch_uid="ops.events.breaker")
+    redis_state_changed.connect(on_redis_state_changed, dispatch_uid="ops.events.redis")
     write_refused.connect(on_write_refused, dispatch_uid="ops.events.writes")

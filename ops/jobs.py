@@ -19,7 +19,7 @@ from pathlib import Path
 
 import sentry_sdk
 
-MANAGE_PY = Path(__file__).resolve().parents[2] / "manage.py"
+MANAGE_PY = Path(__file__).resolve().parents[1] / "manage.py"
 # Minutes a run may start late before Sentry calls it missed, and the least
 # it may take before Sentry calls it timed out (a run may take its whole interval).
 CHECKIN_MARGIN_MINUTES = 5

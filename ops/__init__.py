@@ -1,4 +1,4 @@
-"""Ops glue: what the people running the site see of it.
+"""Ops: what the people running the site see of it, and the jobs they schedule.
 
 Started once, at the end of settings.py (Sentry's Django docs start it there):
 
@@ -14,10 +14,13 @@ Started once, at the end of settings.py (Sentry's Django docs start it there):
 - events.py        replica / primary / Redis / read-only changes, one event per
                    change across processes (state_changes.py)
 - jobs.py          Sentry Crons check-ins; periodic commands for the scheduler
+- health.py        /healthz (liveness) and /readyz (readiness JSON)
+- management/commands/check_integrity.py  the integrity job (blog/integrity.py's checks)
 
-`site/` is a folder on the import path, not a package, so this is `ops`.
-Needs: routing (read position, health signal, write_refused), cache (breaker
-signal), REDIS_URL, SLOW_QUERY_MS, INTEGRITY_CHECK_MINUTES.
+Sits above the other parts: it observes routing (read position, health
+signal, write_refused) and cache (Redis state signal, counters) and runs blog's
+integrity checks; nothing imports ops but settings, urls and deploy's
+scheduler. Needs REDIS_URL, SLOW_QUERY_MS, INTEGRITY_CHECK_MINUTES.
 """
 
 

@@ -7,51 +7,47 @@ Sentry scope its integration opens and after the cache's fast path has set
 X-Request-ID and the cache outcome. Hits the fast path answers never enter
 Django, so they are counted (cache/stats.py), never traced.
 
-Query totals are written into the environ (`blog.db_ms`, `blog.db_queries`),
-where cache/wsgi.py reads them when Django starts the response.
+Query totals go into the request's record (routing.RequestState), where
+cache/wsgi.py reads them for Server-Timing when Django starts the response.
 """
 from contextvars import ContextVar
 
 import sentry_sdk
 
 import routing
+from routing import PRIMARY
 from routing.lsn import format as format_lsn
 
-from .conf import PRIMARY
 
 _current = ContextVar("ops_request", default=None)
 
 
 class RequestObservation:
-    """One request seen from outside: its environ, its read position, its queries."""
+    """One request seen from outside: its record, its queries, its replica's lag."""
 
-    __slots__ = ("environ", "position", "lag_seconds", "lag_bytes")
+    __slots__ = ("state", "lag_seconds", "lag_bytes")
 
     def __init__(self, environ):
-        self.environ = environ
-        self.position = None
+        self.state = routing.state_in(environ)
         self.lag_seconds = self.lag_bytes = None
-        environ["blog.db_ms"] = 0.0
-        environ["blog.db_queries"] = 0
 
     def saw_query(self, alias, elapsed_ms):
-        self.environ["blog.db_ms"] += elapsed_ms
-        self.environ["blog.db_queries"] += 1
-        if self.position is None:
-            # The same object for the whole request: kept here because the
-            # transaction is sent after the routing middleware has returned.
-            self.position = routing.current()
-        if self.lag_seconds is None and self.position is not None and alias == self.position.alias:
+        self.state.db_ms += elapsed_ms
+        self.state.db_queries += 1
+        position = self.read_position()
+        if self.lag_seconds is None and position is not None and alias == position.alias:
             self.lag_seconds, self.lag_bytes = lag_of(alias)
 
     def read_position(self):
-        return self.position or routing.current()
+        # The record keeps it after the routing middleware has returned (the
+        # transaction is sent then); a job's position is only in the context.
+        return self.state.position or routing.current()
 
     def tags(self):
         position = self.read_position()
         tags = {
-            "request_id": self.environ.get("HTTP_X_REQUEST_ID", ""),
-            "cache": self.environ.get("pagecache.outcome", "BYPASS"),
+            "request_id": self.state.request_id,
+            "cache": self.state.cache_outcome,
         }
         if position is not None:
             tags["db.alias"] = position.alias or "none"
@@ -63,8 +59,7 @@ class RequestObservation:
 
     def routing_context(self):
         position = self.read_position()
-        context = {"queries": self.environ.get("blog.db_queries", 0),
-                   "db_ms": round(self.environ.get("blog.db_ms", 0.0), 2)}
+        context = {"queries": self.state.db_queries, "db_ms": round(self.state.db_ms, 2)}
         if position is not None:
             context.update(alias=position.alias, pinned=position.pinned, why=position.why,
                            pin_lsn=format_lsn(position.min_lsn), snapshot_lsn=format_lsn(position.snapshot_lsn),
