@@ -31,10 +31,12 @@ run: up
 
 # The test stack has its own ports and data (STACK_NAME=test), so it never
 # touches a running `make up` stack. It is stopped whatever the outcome.
-# The suite includes the browser journeys (tests/e2e, marked e2e).
+# The suite includes the browser journeys (tests/e2e, marked e2e). It takes
+# the stack's addresses from `localstack.py env`, but its own SECRET_KEY and
+# the settings' default APP_VERSION (which its tests expect), not the stack's.
 test: venv e2e-tools
 	@STACK_NAME=$(TEST_STACK) $(STACK) up
-	@set -a; eval "$$(STACK_NAME=$(TEST_STACK) $(STACK) env)"; set +a; \
+	@set -a; eval "$$(STACK_NAME=$(TEST_STACK) $(STACK) env)"; set +a; unset APP_VERSION; \
 	  export SECRET_KEY=test-secret-key DEBUG=off STATIC_ROOT=$$STACK_STATE_DIR/static; \
 	  $(PY) manage.py collectstatic --noinput -v 0 && \
 	  $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \

@@ -5,7 +5,7 @@ replicas, Redis, and (with --web) the site under gunicorn plus its scheduler.
     python deploy/localstack.py up [--web]      # idempotent; exits once ready
     python deploy/localstack.py down            # stops what it started, by pid
     python deploy/localstack.py status          # JSON
-    python deploy/localstack.py env             # shell exports for this stack
+    python deploy/localstack.py env             # shell exports: addresses, SECRET_KEY, ... for manage.py
     python deploy/localstack.py pause|resume replica1
     python deploy/localstack.py delay replica1 2s
     python deploy/localstack.py stop|start primary|replica1|replica2|redis
@@ -125,7 +125,7 @@ def main(argv=None):
     elif command == "status":
         print(json.dumps(status(config), indent=2))
     elif command == "env":
-        for key, value in config.environment().items():
+        for key, value in web.shell_environment(config).items():
             print(f"export {key}={shlex.quote(value)}")
     elif command in ("pause", "resume"):
         postgres.set_replay_paused(replica_port(config, _one(args)), command == "pause")

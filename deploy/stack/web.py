@@ -20,18 +20,33 @@ def python():
 
 
 def environment(config):
-    env = dict(os.environ)
-    env.update(config.environment())
-    env.setdefault("SECRET_KEY", secret_key(config))
-    env.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
-    env.setdefault("APP_VERSION", app_version())
-    return env
+    """What the site's processes (manage.py, gunicorn, the scheduler) run with."""
+    return {**os.environ, **shell_environment(config)}
+
+
+def shell_environment(config):
+    """The variables `localstack.py env` exports: the stack's addresses and
+    the settings the site runs with on it, so that a manage.py command in a
+    shell that ran `eval "$(python deploy/localstack.py env)"` talks to the
+    stack exactly as the site does (SECRET_KEY above all: settings refuse to
+    start without one while DEBUG is off)."""
+    return {**config.environment(), **site_settings(config)}
+
+
+def site_settings(config):
+    """The stack's own secret, hosts and version, unless the environment sets them."""
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or secret_key(config),
+        "ALLOWED_HOSTS": os.environ.get("ALLOWED_HOSTS") or "127.0.0.1,localhost",
+        "APP_VERSION": os.environ.get("APP_VERSION") or app_version(),
+    }
 
 
 def secret_key(config):
     """A per-stack key kept in the state folder, so sessions survive restarts."""
     path = config.path("secret_key")
     if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)  # `env` may run before the first `up`
         path.write_text(secrets.token_urlsafe(50))
         path.chmod(0o600)
     return path.read_text().strip()
