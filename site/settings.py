@@ -66,7 +66,8 @@ MIDDLEWARE = [
     "cache.middleware.PageCacheMiddleware",
     # HSTS, SSL redirect, nosniff, Referrer-Policy.
     "django.middleware.security.SecurityMiddleware",
-    # Content-Security-Policy on what Django renders (site/wsgi.py adds it to cache hits).
+    # Content-Security-Policy on what Django renders (cache hits replay the
+    # headers their render carried: cache/entry.py).
     "content_security_policy.ContentSecurityPolicyMiddleware",
     # Hashed, compressed static files with far-future caching, before sessions
     # so that assets never touch the session or the database.

@@ -170,7 +170,10 @@ def test_a_hot_page_is_served_from_memory_long_after_without_a_redis_lookup(app,
                        message="the tier to have read this test's Redis")
     request(app, "/c/groups/")
     request(app, "/c/groups/")  # a Redis hit, put in the tier
-    time.sleep(2 * memory.conf.memory_tier_seconds())
+    put_at = time.monotonic()
+    allowance = memory.conf.memory_tier_seconds()
+    cluster.wait_until(lambda: memory.tier.synced_at > put_at + 2 * allowance, 10 * allowance + 5,
+                       message="the tier to have followed the log for twice its staleness allowance")
     before = evalsha_calls(redis_client)
     hits = [request(app, "/c/groups/").headers for _ in range(20)]
     assert all(h["X-Cache"] == "HIT" and 'cache;dur=' in h["Server-Timing"] for h in hits)
@@ -192,7 +195,11 @@ def test_every_worker_shows_a_comment_within_the_bound_after_its_write(replicate
         path = f"/posts/{post.slug}/"
         warm = [reader.get(path).headers.get("X-Cache") for _ in range(40)]
         assert warm.count("HIT") >= 35
-        time.sleep(1.0)  # longer than a copy would have lived in a time-limited tier
+        warmed_at, allowance = time.monotonic(), memory.conf.memory_tier_seconds()
+        cluster.wait_until(  # copies older than a time-limited tier would keep, still served from memory
+            lambda: time.monotonic() > warmed_at + 2 * allowance
+            and 'desc="memory"' in reader.get(path).headers.get("Server-Timing", ""),
+            10 * allowance + 5, message="a worker's tier to serve the page long after it was put")
         writer = Reader(url)
         assert writer.comment(post.slug, "a comment every worker must show").status == 303
         written_at = time.monotonic()
