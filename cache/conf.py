@@ -56,11 +56,6 @@ def lease_seconds():
     return float(getattr(settings, "PAGE_CACHE_LEASE_SECONDS", 5.0))
 
 
-def stale_window_seconds():
-    """How long after an invalidation a stale entry may still be served while one refill runs."""
-    return float(getattr(settings, "PAGE_CACHE_STALE_WINDOW", 0.5))
-
-
 def fill_wait_seconds():
     """How long a miss waits for another request's fill before rendering itself.
     A fill that fails releases its lease at once, so waiting only costs time

@@ -9,7 +9,7 @@ from routing.lsn import current_primary_lsn
 from . import conf, scripts
 from .connection import redis_guard
 from .entry import PageCacheEntry
-from .redis_keys import EPOCH_KEY, GENERATION_KEY, LOG_KEY, STATS_KEY, key_prefix, lease_key, now_ms, tag_key
+from .redis_keys import EPOCH_KEY, GENERATION_KEY, LOG_KEY, STATS_KEY, key_prefix, lease_key, now_ms
 
 FRESH, INVALIDATED, BEHIND_PIN, PAST_TTL, ABSENT = 1, 2, 3, 4, 0
 
@@ -20,8 +20,8 @@ class Lookup:
     full_key: str
     entry: PageCacheEntry = None
     leased: bool = False
-    newest_lsn: int = 0
-    newest_at: float = 0.0
+    newest_lsn: int = 0       # the newest invalidation of what the page shows
+    stale_ok: bool = False    # its previous copy may still be served (within B)
 
 
 class Scripts:
@@ -43,24 +43,26 @@ def _scripts_for(client):
     return found
 
 
-def lookup(page_key, min_lsn, lease_token):
-    """One round trip: the entry and its validity, and the fill lease when it is not fresh.
-    None when Redis is unavailable."""
+def lookup(page_key, min_lsn, lease_token, replication):
+    """One round trip: the entry and its validity, and the fill lease when
+    it should be refilled now (scripts.LOOKUP says when). `replication` is
+    routing's ReplicationView. None when Redis is unavailable."""
     def run(client):
         return _scripts_for(client).lookup(args=[
             key_prefix(), page_key, min_lsn, now_ms(), lease_token,
-            int(conf.lease_seconds() * 1000), 1 if conf.lsn_gating() else 0])
+            int(conf.lease_seconds() * 1000), 1 if conf.lsn_gating() else 0,
+            replication.caught_up_lsn, int(replication.bound_seconds * 1000)])
 
     reply = redis_guard().call(run)
     if reply is None:
         return None
-    state, generation, meta, body, snapshot, tags, fresh_until, newest_at, leased, newest = reply
+    state, generation, meta, body, snapshot, tags, fresh_until, _, leased, newest, stale_ok = reply
     full_key = f"{key_prefix()}{generation.decode() if isinstance(generation, bytes) else generation}:{page_key}"
     entry = None
     if state != ABSENT:
         entry = PageCacheEntry.from_fields(snapshot, tags, meta, body, fresh_until)
     return Lookup(state=state, full_key=full_key, entry=entry, leased=bool(leased),
-                  newest_lsn=int(newest or 0), newest_at=int(newest_at or 0) / 1000)
+                  newest_lsn=int(newest or 0), stale_ok=bool(stale_ok))
 
 
 def store(full_key, lease_token, entry, lifetime_seconds):
@@ -90,8 +92,7 @@ def record_invalidation(tags):
     lsn = current_primary_lsn()
 
     def run(client):
-        return _scripts_for(client).invalidate(keys=[tag_key(t) for t in tags],
-                                               args=[lsn, now_ms(), " ".join(tags)])
+        return _scripts_for(client).invalidate(keys=list(tags), args=[lsn, now_ms(), " ".join(tags)])
 
     redis_guard().call(run)
     return lsn

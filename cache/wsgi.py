@@ -13,7 +13,7 @@ import re
 import time
 from http import HTTPStatus
 
-from routing import RequestState, session_facts
+from routing import RequestState, replication_view, session_facts
 from routing.request_state import ENVIRON_KEY
 
 from . import conf, keys, memory, memory_sync, stats, store
@@ -32,10 +32,13 @@ def request_id_for(environ):
 
 
 def server_timing(state, started, cache_ms=0.0, tier="none"):
-    """`tier` says which cache answered: memory (this process), redis, or none (Django)."""
+    """`tier` says which cache answered: memory (this process), redis, or
+    none (Django); `db` names the server that rendered, so load can be
+    attributed per server (`db;desc="replica1, 5 queries"`)."""
     app_ms = (time.perf_counter() - started) * 1000
-    return (f'cache;dur={cache_ms:.2f};desc="{tier}", '
-            f'db;dur={state.db_ms:.2f};desc="{state.db_queries} queries", app;dur={app_ms:.2f}')
+    server = state.position.alias if state.position is not None and state.position.alias else ""
+    queries = f"{server}, {state.db_queries} queries" if server else f"{state.db_queries} queries"
+    return f'cache;dur={cache_ms:.2f};desc="{tier}", db;dur={state.db_ms:.2f};desc="{queries}", app;dur={app_ms:.2f}'
 
 
 class PageCacheApplication:
@@ -67,38 +70,31 @@ class PageCacheApplication:
         return self.from_redis(environ, state, start_response, page_key, session.pin_lsn, started)
 
     def from_redis(self, environ, state, start_response, page_key, pin_lsn, started):
+        """A hit; else STALE (the previous copy, while a refill is not due
+        or runs elsewhere); else a render in Django, holding the fill lease
+        when this request is the one to refill."""
         token = os.urandom(8).hex()
+        replication = replication_view()
         deadline = time.monotonic() + conf.fill_wait_seconds()
         pause = 0.01
         while True:
             observed = memory.tier.observed()
-            found = store.lookup(page_key, pin_lsn, token)
+            found = store.lookup(page_key, pin_lsn, token, replication)
             if found is None:
                 return None  # Redis out: render from the database
             if found.state == store.FRESH:
                 memory.tier.put(page_key, found.entry, observed)
                 return self.respond(environ, state, start_response, found.entry, "HIT", started, "redis")
-            if found.state == store.BEHIND_PIN or found.leased:
+            if found.leased or found.state in (store.BEHIND_PIN, store.INVALIDATED) and not found.stale_ok:
                 self.hand_to_django(state, found, token if found.leased else "")
                 return None
-            if self.may_serve_stale(found, pin_lsn):
+            if found.stale_ok or found.state == store.PAST_TTL:
                 return self.respond(environ, state, start_response, found.entry, "STALE", started, "redis")
             if time.monotonic() >= deadline:
                 self.hand_to_django(state, found, "")  # the fill is late: render too
                 return None
             time.sleep(pause)  # another request is filling it: wait briefly
             pause = min(pause * 1.5, 0.05)
-
-    @staticmethod
-    def may_serve_stale(found, pin_lsn):
-        """While one request refills: an entry past its TTL (still correct) or
-        one invalidated less than the stale window ago (within bound B)."""
-        entry = found.entry
-        if entry is None or entry.snapshot_lsn < pin_lsn:
-            return False
-        if found.state == store.PAST_TTL:
-            return True
-        return time.time() - found.newest_at <= conf.stale_window_seconds()
 
     @staticmethod
     def hand_to_django(state, found, lease_token):

@@ -40,4 +40,12 @@ def servers():
     return monitor().snapshot()
 
 
-__all__ = ["PRIMARY", "RequestState", "request_state", "state_in", "current", "pinned_to", "use_primary", "servers", "session_facts", "signed_in", "verified_pin"]
+def replication_view():
+    """What a refill needs: how far the replicas in rotation have replayed,
+    and the staleness bound B (routing.health.ReplicationView)."""
+    from .health import monitor
+
+    return monitor().view
+
+
+__all__ = ["PRIMARY", "RequestState", "request_state", "state_in", "current", "pinned_to", "use_primary", "replication_view", "servers", "session_facts", "signed_in", "verified_pin"]

@@ -5,6 +5,10 @@ PRIMARY = "default"
 # The read-your-writes pin (routing/pin.py) and the login marker (routing/login_marker.py).
 PIN_COOKIE = "pin"
 LOGIN_MARKER_COOKIE = "signedin"
+# The staleness bound is B = L + this, L the lag of the slowest replica in
+# rotation (docs/guarantees.md): what the per-process tiers, the health poll
+# and a refill may add on top of replication itself.
+STALENESS_EXTRA_SECONDS = 1.0
 
 
 def replica_aliases():
@@ -18,14 +22,6 @@ def pinning_enabled():
 
 def pin_max_age():
     return float(getattr(settings, "PIN_MAX_AGE", 30))
-
-
-def pin_min_age():
-    """A pin is kept at least this long, even once replicas have caught up:
-    copies of pages cached just before the write (the page cache's 0.5 s
-    per-process tier, its 0.5 s stale-while-refill window) must have expired
-    before the session reads like everyone else again."""
-    return float(getattr(settings, "PIN_MIN_AGE", 1.0))
 
 
 def max_lag_seconds():

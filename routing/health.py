@@ -36,6 +36,20 @@ logger = logging.getLogger(__name__)
 server_state_changed = Signal()
 
 MIN_BACKOFF, MAX_BACKOFF = 1.0, 30.0
+EVERYTHING = 2 ** 63  # what the primary has replayed, as far as any LSN comparison goes
+
+
+@dataclass(frozen=True)
+class ReplicationView:
+    """What refills need to know, recomputed after every poll.
+
+    caught_up_lsn: the furthest any replica in rotation has replayed (with no
+        replica in rotation, the primary serves: EVERYTHING).
+    bound_seconds: B = L + STALENESS_EXTRA_SECONDS, L the lag of the slowest
+        replica in rotation.
+    """
+    caught_up_lsn: int = 0
+    bound_seconds: float = conf.STALENESS_EXTRA_SECONDS
 
 
 @dataclass
@@ -87,6 +101,7 @@ class HealthMonitor:
         self._pid = None
         self.polled = threading.Event()
         self._stopping = threading.Event()
+        self.view = ReplicationView()
 
     # --- what the router asks ---------------------------------------------
     def candidates(self, min_lsn, exclude=()):
@@ -116,6 +131,7 @@ class HealthMonitor:
         status = self.replicas.get(alias) or self.primary
         with self._lock:
             self._fail(status, reason, time.monotonic())
+        self.view = self.replication_view()
 
     def snapshot(self):
         return {"primary": {"up": self.primary.up},
@@ -152,7 +168,15 @@ class HealthMonitor:
         primary_lsn = self._poll_primary(now)
         for status in self.replicas.values():
             self._poll_replica(status, primary_lsn, now)
+        self.view = self.replication_view()
         self.polled.set()
+
+    def replication_view(self):
+        rotation = [s for s in self.replicas.values() if s.in_rotation]
+        if not rotation:
+            return ReplicationView(EVERYTHING, conf.STALENESS_EXTRA_SECONDS)
+        return ReplicationView(max(s.replay_lsn for s in rotation),
+                               max(s.lag_seconds for s in rotation) + conf.STALENESS_EXTRA_SECONDS)
 
     def _poll_primary(self, now):
         lsn = self._query(self.primary, CURRENT_PRIMARY_LSN_SQL, now)

@@ -8,8 +8,10 @@ replica read elsewhere, and carry the session's position in the pin cookie.
 - A write while the primary is down gets a 503 "read-only" page.
 - After a committed write the response pins the session to the write's LSN;
   a pinned session's pin follows what it has seen (monotonic reads) and is
-  dropped once every replica in rotation has replayed it and it is older
-  than PIN_MIN_AGE (cached copies from before the write have expired).
+  dropped once every replica in rotation has replayed it and the staleness
+  bound B has passed since it was set: no copy from before the write can be
+  served to anyone after B (the page cache serves a previous copy, STALE,
+  for at most B after the invalidation it missed), so none to this session.
 """
 import logging
 
@@ -81,7 +83,7 @@ class RoutingMiddleware:
         if position.wrote_lsn:
             set_pin(response, max(position.wrote_lsn, position.min_lsn))
         elif position.pinned:
-            if position.pin_age >= conf.pin_min_age() and monitor().all_caught_up(position.min_lsn):
+            if pin_outlived_bound(position) and monitor().all_caught_up(position.min_lsn):
                 clear_pin(response)
             elif position.snapshot_lsn > position.min_lsn and not position.degraded:
                 set_pin(response, position.snapshot_lsn)  # never read behind what it saw
@@ -92,3 +94,9 @@ def _close_quietly(alias):
         connections[alias].close()
     except Exception:  # a broken connection may fail to close; it is gone either way
         pass
+
+
+def pin_outlived_bound(position):
+    """B has passed since the pin was set, by this process's view of the
+    lag, with two health polls to spare for other processes' views."""
+    return position.pin_age >= monitor().view.bound_seconds + 2 * conf.health_interval()

@@ -137,7 +137,6 @@ MAX_REPLICA_LAG_SECONDS = env_number("MAX_REPLICA_LAG_SECONDS", 10.0)
 MAX_REPLICA_LAG_BYTES = int(env_number("MAX_REPLICA_LAG_BYTES", 16 * 1024 * 1024, int))
 REPLICA_HEALTH_INTERVAL = env_number("REPLICA_HEALTH_INTERVAL", 0.25)
 PIN_MAX_AGE = env_number("PIN_MAX_AGE", 30.0)
-PIN_MIN_AGE = env_number("PIN_MIN_AGE", 1.0)
 # Both on in every real deployment; off only to demonstrate, in tests and
 # benchmarks, the stale reads they prevent.
 ROUTING_PIN_WRITES = env_flag("READ_YOUR_WRITES", True)

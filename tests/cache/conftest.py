@@ -2,6 +2,8 @@
 real cluster and the real Redis, which each test starts empty."""
 import pytest
 
+from tests.fixtures import cluster
+
 from tests.fixtures.wsgi import application_on
 
 
@@ -30,4 +32,15 @@ def renders(redis_client):
 
 def page_keys(redis_client):
     return sorted(k.decode() for k in redis_client.keys("pc:*:*:*") if b":lease:" not in k
-                  and not k.startswith(b"pc:tag:"))
+                  and not k.startswith(b"pc:tag"))
+
+
+def wait_until_a_replica_has_everything():
+    """Until this process's health view sees a replica in rotation that has
+    replayed the primary's position now: from then on a refill runs there."""
+    import routing
+
+    target = cluster.primary_lsn()
+    cluster.wait_all_replayed()
+    cluster.wait_until(lambda: routing.replication_view().caught_up_lsn >= target, 5,
+                       message="the health view to see a replica caught up")

@@ -14,7 +14,7 @@ from tests.fixtures.wsgi import request
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
-SERVER_TIMING = re.compile(r'db;dur=(?P<ms>[\d.]+);desc="(?P<count>\d+) queries"')
+SERVER_TIMING = re.compile(r'db;dur=(?P<ms>[\d.]+);desc="(?:(?P<server>[\w-]+), )?(?P<count>\d+) queries"')
 
 
 def db_timing(response):
@@ -37,6 +37,8 @@ def test_server_timing_counts_every_query_of_the_request_on_every_alias(app):
             capture.__exit__(None, None, None)
     count, ms = db_timing(response)
     assert count == sum(len(capture.captured_queries) for capture in captures)
+    server = SERVER_TIMING.search(response.headers["Server-Timing"])["server"]
+    assert server == json.loads(response.body)["alias"]  # the server that rendered it
     assert count >= 4  # three reads and the router's snapshot position
     assert ms > 0
 

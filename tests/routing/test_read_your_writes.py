@@ -116,10 +116,13 @@ def test_with_a_delayed_replica_the_pin_prefers_a_caught_up_replica(probe, monit
             assert seen["alias"] == "replica2"
 
 
-def test_the_pin_is_dropped_once_every_replica_has_caught_up_and_cached_copies_expired(probe, monitor):
-    """Check that the pin cookie is kept while younger than PIN_MIN_AGE (copies cached
-    just before the write may still be served), then cleared once all replicas in
-    rotation replayed the write."""
+def test_the_pin_is_dropped_once_every_replica_has_caught_up_and_the_bound_has_passed(
+        probe, monitor, monkeypatch):
+    """Check that the pin cookie is kept while younger than the staleness
+    bound B (a previous copy of a page may still be served as STALE to
+    readers until then), even with every replica caught up; then cleared."""
+    from routing import middleware
+
     probe.post("/probe/write/", {"name": "caught-up"})
     pin = probe.cookies["pin"].value
     assert pin
@@ -127,12 +130,12 @@ def test_the_pin_is_dropped_once_every_replica_has_caught_up_and_cached_copies_e
     cluster.wait_until(
         lambda: all(s.replay_lsn >= target for s in monitor.replicas.values()), 10,
         message="the monitor to see both replicas caught up")
-    with override_settings(PIN_MIN_AGE=3600):
-        kept = probe.get("/probe/read/")
-        assert "caught-up" in kept.json()["names"]
-        assert "pin" not in kept.cookies and probe.cookies["pin"].value == pin
-    with override_settings(PIN_MIN_AGE=0):
-        response = probe.get("/probe/read/")
+    kept = probe.get("/probe/read/")
+    assert "caught-up" in kept.json()["names"]
+    assert "pin" not in kept.cookies and probe.cookies["pin"].value == pin
+    bound = monitor.view.bound_seconds + 2 * middleware.conf.health_interval()
+    monkeypatch.setattr("routing.signed.time.time", lambda real=__import__("time").time: real() + bound)
+    response = probe.get("/probe/read/")
     assert "caught-up" in response.json()["names"]
     assert response.cookies["pin"].value == ""
     assert response.cookies["pin"]["max-age"] == 0
