@@ -103,6 +103,27 @@ def test_with_every_replica_out_of_rotation_the_primary_refills_at_once(app, red
     assert answer.headers["X-Cache"] == "MISS" and "now" in answer.text and "read from default" in answer.text
 
 
+def test_with_no_previous_copy_a_replica_renders_and_only_a_page_that_passes_the_store_check_is_kept(
+        app, redis_client):
+    """Check the evicted (or never cached) case: the lookup alone cannot know
+    the invalidation X for an absent key, so the render runs on a replica and
+    the store checks it against its tags: behind X, it is served but not kept."""
+    from tests.cache.conftest import page_keys
+
+    request(app, "/c/groups/")
+    with cluster.replay_paused("replica1"), cluster.replay_paused("replica2"):
+        add_group("evicted")
+        for key in page_keys(redis_client):
+            redis_client.delete(key)
+        behind = request(app, "/c/groups/")
+        assert behind.headers["X-Cache"] == "MISS" and "read from replica" in behind.text
+        assert "evicted" not in behind.text and page_keys(redis_client) == []
+    cluster.wait_all_replayed()
+    caught_up = request(app, "/c/groups/")
+    assert "evicted" in caught_up.text and "read from replica" in caught_up.text
+    assert request(app, "/c/groups/").headers["X-Cache"] == "HIT"
+
+
 @pytest.fixture
 def monitor(app):
     from routing import health
