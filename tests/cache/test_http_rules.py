@@ -1,0 +1,62 @@
+"""The HTTP rules the page cache applies the same way on a hit and on a
+render: content negotiation (RFC 9110 §12.5.3) and conditional requests
+(RFC 9110 §13.2.2). Pure rules; tests/cache/test_representation.py drives
+them through the WSGI stack."""
+import pytest
+
+from cache.conditional import NOT_MODIFIED, PRECONDITION_FAILED, precondition_status
+from cache.encoding import wants_gzip
+
+ETAG = '"abc-gz"'
+LAST_MODIFIED = "Tue, 01 Dec 2026 10:00:00 GMT"
+EARLIER, LATER = "Tue, 01 Dec 2026 09:00:00 GMT", "Tue, 01 Dec 2026 11:00:00 GMT"
+
+
+@pytest.mark.parametrize("header, gzip", [
+    (None, False), ("", False), ("gzip", True), ("GZIP", True), ("x-gzip", True), ("gzip, deflate, br", True),
+    ("gzip;q=0", False), ("gzip; q=0.000", False), ("*", True), ("*;q=0", False), ("identity", False),
+    ("br", False), ("gzip;q=0.5, identity", False), ("gzip;q=0.5, identity;q=0.4", True),
+    ("gzip;q=1.0", True), ("gzip;q=2", False), ("gzip;q=\\xff", False), ("*;q=0.1, identity;q=0", True),
+    ("deflate, *;q=0", False), (" gzip ; q=0.8 ", True),
+])
+def test_accept_encoding_is_read_with_q_values_and_case_insensitive_names(header, gzip):
+    """Check the negotiation rule on the shapes real clients (and hostile ones) send."""
+    assert wants_gzip(header) is gzip
+
+
+def conditions(**headers):
+    environ = {f"HTTP_{name.upper()}": value for name, value in headers.items()}
+    return environ.get
+
+
+@pytest.mark.parametrize("headers, status", [
+    ({}, None),
+    ({"if_none_match": ETAG}, NOT_MODIFIED),
+    ({"if_none_match": 'W/"abc-gz"'}, NOT_MODIFIED),          # weak comparison
+    ({"if_none_match": '"other", "abc-gz"'}, NOT_MODIFIED),
+    ({"if_none_match": "*"}, NOT_MODIFIED),
+    ({"if_none_match": '"other"'}, None),
+    ({"if_match": '"other"'}, PRECONDITION_FAILED),
+    ({"if_match": ETAG}, None),
+    ({"if_match": 'W/"abc-gz"'}, PRECONDITION_FAILED),        # strong comparison
+    ({"if_match": "*"}, None),
+    ({"if_modified_since": LAST_MODIFIED}, NOT_MODIFIED),
+    ({"if_modified_since": LATER}, NOT_MODIFIED),
+    ({"if_modified_since": EARLIER}, None),
+    ({"if_modified_since": "not a date"}, None),
+    ({"if_none_match": '"other"', "if_modified_since": LATER}, None),   # If-None-Match wins
+    ({"if_unmodified_since": EARLIER}, PRECONDITION_FAILED),
+    ({"if_unmodified_since": LATER}, None),
+    ({"if_match": ETAG, "if_unmodified_since": EARLIER}, None),        # If-Match wins
+    ({"if_match": '"other"', "if_none_match": ETAG}, PRECONDITION_FAILED),
+    ({"if_none_match": '"' + "x" * 5000 + '"'}, None),
+])
+def test_preconditions_follow_the_rfc_order(headers, status):
+    """Check RFC 9110 §13.2.2's precedence on a GET of a current representation."""
+    assert precondition_status(conditions(**headers), ETAG, LAST_MODIFIED) == status
+
+
+def test_without_last_modified_date_conditions_are_ignored():
+    """Check that If-Modified-Since / If-Unmodified-Since mean nothing for a page with no date."""
+    assert precondition_status(conditions(if_modified_since=LATER), ETAG, None) is None
+    assert precondition_status(conditions(if_unmodified_since=EARLIER), ETAG, None) is None
