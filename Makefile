@@ -44,7 +44,8 @@ test: venv e2e-tools
 test-e2e:
 	@$(MAKE) --no-print-directory test PYTEST_ARGS="tests/e2e $(PYTEST_ARGS)"
 
-# Debian's chromium (apt-get when root) and axe-core (npm ci) for the journeys.
+# Debian's chromium (apt-get when root) and axe-core (npm ci) for the journeys;
+# a Java runtime (default-jre-headless) for the Nu HTML Checker.
 e2e-tools:
 	@$(PYTHON_BIN) tests/e2e/prepare.py
 
