@@ -16,7 +16,7 @@ from tests.blog.html_forms import FormFinder, comment_form
 from tests.fixtures import cluster
 from tests.fixtures.factories import AuthorFactory, CommentFactory, PostFactory, TagFactory, UserFactory
 from tests.fixtures.nu_checker import check_documents, described
-from tests.fixtures.wsgi import application_on, request
+from tests.fixtures.wsgi import request
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
@@ -46,11 +46,9 @@ DATETIME_ATTRIBUTE = re.compile(r'datetime="([^"]*)"')
 
 
 @pytest.fixture
-def app(replicated_db, redis_client, settings):
-    """The site exactly as gunicorn serves it; a cached 404 kept long enough to be hit."""
-    settings.PAGE_CACHE_404_TTL = 60
-    with application_on("urls") as application:
-        yield application
+def app(site_app, settings):
+    settings.PAGE_CACHE_404_TTL = 60  # a cached 404 is kept long enough to be hit
+    return site_app
 
 
 @pytest.fixture
