@@ -11,6 +11,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+import permissions_policy
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 if str(BASE_DIR) not in sys.path:
     sys.path.insert(0, str(BASE_DIR))
@@ -68,8 +70,11 @@ MIDDLEWARE = [
     "cache.middleware.PageCacheMiddleware",
     # HSTS, SSL redirect, nosniff, Referrer-Policy.
     "django.middleware.security.SecurityMiddleware",
-    # Content-Security-Policy on what Django renders (site/wsgi.py adds it to cache hits).
+    # Content-Security-Policy on what Django renders (cache hits replay it: cache/entry.py).
     "content_security_policy.ContentSecurityPolicyMiddleware",
+    # Permissions-Policy: every browser capability denied (site/permissions_policy.py);
+    # inside the page cache's middleware, so stored pages carry it and hits replay it.
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     # Hashed, compressed static files with far-future caching, before sessions
     # so that assets never touch the session or the database.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -172,6 +177,7 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+PERMISSIONS_POLICY = permissions_policy.POLICY
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = HTTPS
 SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = HTTPS
