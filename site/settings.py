@@ -75,9 +75,10 @@ MIDDLEWARE = [
     # Permissions-Policy: every browser capability denied (site/permissions_policy.py);
     # inside the page cache's middleware, so stored pages carry it and hits replay it.
     "django_permissions_policy.PermissionsPolicyMiddleware",
-    # Hashed, compressed static files with far-future caching, before sessions
-    # so that assets never touch the session or the database.
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Hashed, compressed (gzip, brotli) static files with far-future caching,
+    # each encoding its own ETag (WhiteNoise, site/static_files.py); before
+    # sessions so that assets never touch the session or the database.
+    "static_files.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Editors' forms (the admin); the readers' comment form has its own
