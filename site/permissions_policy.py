@@ -1,8 +1,10 @@
-"""The Permissions-Policy header: every browser capability denied, to this
-site's pages and to anything they might embed. The readers' pages run no
-script at all and the admin's scripts use none of these, so nothing the site
-does is lost; an injected script (which the Content-Security-Policy should
-already stop) could not reach the camera, the location, payments, USB...
+"""The Permissions-Policy header: every browser capability the site does not
+use denied, to its pages and to anything they might embed. The readers'
+pages run no script at all; the admin's scripts use one of these, `unload`
+(Django's RelatedObjectLookups.js closes its pop-ups with an unload
+handler), which is therefore left allowed. An injected script (which the
+Content-Security-Policy should already stop) could not reach the camera,
+the location, payments, USB...
 
 The header is set by django-permissions-policy's middleware from the
 PERMISSIONS_POLICY setting (site/settings.py) on every response Django
@@ -32,7 +34,7 @@ DENIED_FEATURES = (
     "otp-credentials", "payment", "picture-in-picture", "private-state-token-issuance",
     "private-state-token-redemption", "publickey-credentials-create",
     "publickey-credentials-get", "screen-wake-lock", "serial", "speaker-selection",
-    "storage-access", "summarizer", "sync-xhr", "translator", "unload", "usb", "web-share",
+    "storage-access", "summarizer", "sync-xhr", "translator", "usb", "web-share",
     "window-management", "xr-spatial-tracking",
 )
 
