@@ -51,7 +51,8 @@ test-e2e:
 fuzz:
 	@$(MAKE) --no-print-directory test PYTEST_ARGS="tests/hostile $(PYTEST_ARGS)" HYPOTHESIS_PROFILE=fuzz
 
-# Debian's chromium (apt-get when root) and axe-core (npm ci) for the journeys.
+# Debian's chromium (apt-get when root) and axe-core (npm ci) for the journeys;
+# a Java runtime (default-jre-headless) for the Nu HTML Checker.
 e2e-tools:
 	@$(PYTHON_BIN) tests/e2e/prepare.py
 

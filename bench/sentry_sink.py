@@ -15,12 +15,16 @@ import zlib
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import brotli
+
 
 def item_types(body, encoding):
     """The item types in one envelope: a header line, then item header and
     payload pairs (a payload of a given `length` may hold newlines)."""
     if encoding == "gzip":
         body = gzip.decompress(body)
+    elif encoding == "br":  # the SDK's choice when the Brotli package is installed (it is)
+        body = brotli.decompress(body)
     elif encoding == "deflate":
         body = zlib.decompress(body)
     elif encoding:
@@ -54,7 +58,7 @@ class SentrySink:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 try:
                     found = item_types(body, self.headers.get("Content-Encoding", ""))
-                except (OSError, ValueError, zlib.error):
+                except (OSError, ValueError, zlib.error, brotli.error):
                     found = ["unparsed"]
                 sink.received.update(found)
                 self.send_response(200)

@@ -4,11 +4,14 @@ Posts (written by editors) get full Markdown with fenced code highlighted by
 Pygments; comments (written by anyone) get a tiny subset. Both go through
 nh3 afterwards, so whatever the Markdown produced, only an allow-list of
 tags, attributes and URL schemes reaches a reader: no <script>, no event
-handlers, no `javascript:` links.
+handlers, no `javascript:` links. After sanitising, each code block is made
+focusable (`<pre tabindex="0">`): a long line scrolls inside its block, and a
+keyboard user must be able to reach the block to scroll it.
 """
 import html
 import math
 import re
+from html.parser import HTMLParser
 
 import markdown
 import nh3
@@ -47,11 +50,12 @@ def render_post(source):
     rendered = markdown.markdown(source, **MARKDOWN_OPTIONS)
     # The post's title is the page's only <h1>: a `# heading` becomes an <h2>.
     rendered = re.sub(r"<(/?)h1\b", r"<\1h2", rendered)
-    return nh3.clean(
+    sanitised = nh3.clean(
         rendered, tags=POST_TAGS, attributes=POST_ATTRIBUTES, url_schemes=URL_SCHEMES,
         clean_content_tags={"script", "style"},
         set_tag_attribute_values={"img": {"loading": "lazy", "decoding": "async"}},
     )
+    return focusable_code_blocks(sanitised)
 
 
 def render_comment(source):
@@ -59,10 +63,57 @@ def render_comment(source):
     Markdown subset; links are marked as user content, never followed by robots."""
     escaped = html.escape(source, quote=False)
     rendered = markdown.markdown(escaped, extensions=["fenced_code", "sane_lists"], output_format="html")
-    return nh3.clean(
+    sanitised = nh3.clean(
         rendered, tags=COMMENT_TAGS, attributes={"a": {"href"}}, url_schemes=URL_SCHEMES,
         link_rel="nofollow ugc noopener noreferrer",
     )
+    return focusable_code_blocks(sanitised)
+
+
+class _CodeBlockTabStops(HTMLParser):
+    """Writes sanitised HTML back out unchanged, except that every <pre> start
+    tag gains tabindex="0". A real parser rather than a regular expression:
+    "<pre" inside an attribute value or text is not a tag, and must stay as it is."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=False)
+        self.parts = []
+
+    def handle_starttag(self, tag, attrs):
+        text = self.get_starttag_text()
+        if tag == "pre" and "tabindex" not in dict(attrs):
+            text = text[:-1].rstrip() + ' tabindex="0">'
+        self.parts.append(text)
+
+    def handle_startendtag(self, tag, attrs):
+        self.parts.append(self.get_starttag_text())
+
+    def handle_endtag(self, tag):
+        self.parts.append(f"</{tag}>")
+
+    def handle_data(self, data):
+        self.parts.append(data)
+
+    def handle_entityref(self, name):
+        self.parts.append(f"&{name};")
+
+    def handle_charref(self, name):
+        self.parts.append(f"&#{name};")
+
+    def handle_comment(self, data):
+        self.parts.append(f"<!--{data}-->")
+
+
+def focusable_code_blocks(sanitised_html):
+    """`sanitised_html` with tabindex="0" on each <pre> that has none (idempotent).
+    Done after nh3, whose allow-list would otherwise have to admit tabindex
+    from authors too, on any tag and with any value."""
+    if "<pre" not in sanitised_html:
+        return sanitised_html
+    writer = _CodeBlockTabStops()
+    writer.feed(sanitised_html)
+    writer.close()
+    return "".join(writer.parts)
 
 
 def plain_text(rendered_html):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 STORED_HEADERS = (
     "Content-Type", "Cache-Control", "Content-Language", "Link", "X-Robots-Tag",
     "Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options",
-    "Cross-Origin-Opener-Policy", "Strict-Transport-Security",
+    "Cross-Origin-Opener-Policy", "Strict-Transport-Security", "Permissions-Policy",
 )
 
 

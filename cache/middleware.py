@@ -31,7 +31,11 @@ class PageCacheMiddleware:
         if state.required_lsn and position is not None:
             position.require(state.required_lsn)
         response = self.get_response(request)
-        if hasattr(request, "page_cache_params"):
+        # A 404 is a reader's page like the others, an unknown URL's too (no
+        # view answered it): it revalidates and varies by encoding. Only a
+        # @cacheable view's 404 is ever stored: the fast path sets a fill key
+        # for no other URL, so junk URLs cannot flood the cache.
+        if hasattr(request, "page_cache_params") or response.status_code == 404:
             mark_cacheable(response)
         if state.fill_key:
             self.fill(request, response, state, position)

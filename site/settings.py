@@ -10,6 +10,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+import permissions_policy
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -69,9 +71,13 @@ MIDDLEWARE = [
     # Content-Security-Policy on what Django renders (cache hits replay the
     # headers their render carried: cache/entry.py).
     "content_security_policy.ContentSecurityPolicyMiddleware",
-    # Hashed, compressed static files with far-future caching, before sessions
-    # so that assets never touch the session or the database.
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Permissions-Policy: every browser capability denied (site/permissions_policy.py);
+    # inside the page cache's middleware, so stored pages carry it and hits replay it.
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    # Hashed, compressed (gzip, brotli) static files with far-future caching,
+    # each encoding its own ETag (WhiteNoise, site/static_files.py); before
+    # sessions so that assets never touch the session or the database.
+    "static_files.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Editors' forms (the admin); the readers' comment form has its own
@@ -174,6 +180,7 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+PERMISSIONS_POLICY = permissions_policy.POLICY
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = HTTPS
 SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = HTTPS

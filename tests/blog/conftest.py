@@ -1,9 +1,11 @@
-"""Helpers for the blog's tests: invalidations seen, constant query counts."""
+"""Helpers for the blog's tests: invalidations seen, constant query counts,
+the whole site as gunicorn serves it."""
 import pytest
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
 from tests.fixtures.factories import AuthorFactory, CommentFactory, PostFactory, TagFactory
+from tests.fixtures.wsgi import application_on
 
 
 class Invalidations:
@@ -70,3 +72,12 @@ def busy(db):
             CommentFactory.create_batch(n, post=post)
 
     return grow
+
+
+@pytest.fixture
+def site_app(replicated_db, redis_client):
+    """The real WSGI application on the site's own URLs (cache fast path and
+    Django, as gunicorn serves them), Redis empty. Modules using it mark
+    themselves `pytest.mark.django_db(transaction=True, databases="__all__")`."""
+    with application_on("urls") as application:
+        yield application

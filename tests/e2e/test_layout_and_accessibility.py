@@ -1,7 +1,8 @@
 """Journey 5: the main pages on a phone (390 px) and on a desktop, in the
-light and the dark theme: no sideways scrolling, readable text, navigation
-that works by touch, click and keyboard, and no serious or critical
-accessibility violation found by axe-core."""
+light and the dark theme: no sideways scrolling, readable text, no wrapped
+line starting with a stray "·", navigation that works by touch, click and
+keyboard, code that keeps its layout and scrolls by keyboard, and no serious
+or critical accessibility violation found by axe-core."""
 import re
 
 import pytest
@@ -9,9 +10,10 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 
 from blog.models import Post
+from tests.fixtures.factories import AuthorFactory, CommentFactory, PostFactory
 
 from .browser import PageProblems
-from .page_checks import axe_violations, layout_problems, with_axe
+from .page_checks import STRAY_DOTS_FUNCTION, axe_violations, layout_problems, stray_separators, with_axe
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, databases="__all__")]
 
@@ -104,3 +106,89 @@ def test_navigation_works_by_touch_click_and_keyboard(main_pages, open_context, 
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"#main$"))
     assert problems.found == []
+
+
+LONG_CODE_LINE = ("    return connection.execute(\"SELECT now() - pg_last_xact_replay_timestamp() "
+                  "AS replay_lag\").scalar()  # seconds behind the primary")
+CODE_POST = f"""Measure it:
+
+```python
+def replay_lag(connection):
+{LONG_CODE_LINE}
+```
+"""
+# The meta line as it was: each "·" its own flex item, so free to start a line.
+OLD_META_MARKUP = """meta => {
+  const author = meta.querySelector('.author').outerHTML;
+  const date = meta.querySelector('time').closest('a').outerHTML;
+  meta.innerHTML = `${author} <span aria-hidden="true">·</span> ${date} <span aria-hidden="true">·</span> <span>1 min read</span>`;
+  const room = meta.querySelector('.author').getBoundingClientRect().width + parseFloat(getComputedStyle(meta).columnGap);
+  meta.style.width = `${room + 1}px`;  // the name fits on the first line, the dot after it does not
+}"""
+# Every width of the meta line from 120 to 390 px: where a "·" would start a line.
+SWEEP_WIDTHS = """meta => {
+  %s
+  const found = [];
+  for (let width = 120; width <= 390; width += 2) {
+    meta.style.width = `${width}px`;
+    strayDots().forEach(dot => found.push(`${width}px: ${dot}`));
+  }
+  meta.style.width = '';
+  return found;
+}""" % STRAY_DOTS_FUNCTION
+
+
+@pytest.fixture
+def post_with_code_and_a_long_author_name(site):
+    author = AuthorFactory(profile__display_name="Maximiliane Oberhauser-Lindqvist")
+    post = PostFactory(author=author, body=CODE_POST)
+    CommentFactory.create_batch(2, post=post)
+    Post.objects.filter(pk=post.pk).update(comment_count=2)
+    site.settle()
+    return post
+
+
+def test_a_wrapped_meta_line_never_starts_with_a_separator(post_with_code_and_a_long_author_name, open_context):
+    """Check the hazard first: the meta line as it was (each "·" a flex item of
+    its own) starts its second line with a "·" when the name just fits; then
+    that the meta line as it is starts no line with one at any width from
+    120 to 390 px, on a phone."""
+    page = open_context(**SCREENS["phone"]).new_page()
+    page.goto(post_with_code_and_a_long_author_name.get_absolute_url())
+    meta = page.locator(".post-header .meta")
+    assert stray_separators(page) == []
+    assert meta.evaluate(SWEEP_WIDTHS) == []
+    meta.evaluate(OLD_META_MARKUP)
+    assert len(stray_separators(page)) == 1
+
+
+def test_code_keeps_its_layout_and_scrolls_inside_its_block_by_keyboard(
+        post_with_code_and_a_long_author_name, open_context):
+    """Check on a phone that a long code line stays one line (no wrap to column
+    0), that the block scrolls sideways and the page does not, that Tab reaches
+    the block and the arrow keys scroll it, and that axe's
+    scrollable-region-focusable passes only thanks to the block's tab stop."""
+    context = with_axe(open_context(**SCREENS["phone"]))
+    page = context.new_page()
+    page.goto(post_with_code_and_a_long_author_name.get_absolute_url())
+    block = page.locator(".prose pre")
+    layout = block.evaluate("""pre => ({
+        whiteSpace: getComputedStyle(pre).whiteSpace,
+        lines: Math.round(pre.querySelector('code').getBoundingClientRect().height / parseFloat(getComputedStyle(pre).lineHeight)),
+        scrollsBy: pre.scrollWidth - pre.clientWidth,
+        pageScrollsBy: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    })""")
+    assert layout["whiteSpace"] == "pre" and layout["lines"] == 2
+    assert layout["scrollsBy"] > 0 and layout["pageScrollsBy"] <= 0
+
+    for _ in range(60):  # Tab through the page's links until the block has focus
+        page.keyboard.press("Tab")
+        if block.evaluate("pre => document.activeElement === pre"):
+            break
+    expect(block).to_be_focused()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => document.querySelector('.prose pre').scrollLeft > 0", timeout=5000)
+
+    assert axe_violations(page, only=["scrollable-region-focusable"]) == []
+    block.evaluate("pre => pre.removeAttribute('tabindex')")
+    assert axe_violations(page, only=["scrollable-region-focusable"]) != []

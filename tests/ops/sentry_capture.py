@@ -7,6 +7,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import brotli
 import sentry_sdk
 from sentry_sdk.envelope import Envelope
 from sentry_sdk.transport import Transport
@@ -85,8 +86,12 @@ class EnvelopeReceiver(Envelopes):
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                # The SDK compresses with brotli when the Brotli package is
+                # installed (it is: static files), else gzip; Sentry takes both.
                 if self.headers.get("Content-Encoding") == "gzip":
                     body = gzip.decompress(body)
+                elif self.headers.get("Content-Encoding") == "br":
+                    body = brotli.decompress(body)
                 receiver.envelopes.append(Envelope.deserialize(body))
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
