@@ -1,5 +1,6 @@
 """A cached page: gzip body, headers, snapshot LSN and tags, and the
-representations (gzip / identity) it is served in, each with a strong ETag."""
+representations (gzip / identity) it is served in, each with a strong ETag,
+built once per entry so a hit only appends its per-request headers."""
 import gzip
 import hashlib
 import json
@@ -12,7 +13,19 @@ STORED_HEADERS = (
     "Content-Type", "Cache-Control", "Content-Language", "Link", "X-Robots-Tag",
     "Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy", "X-Frame-Options",
     "Cross-Origin-Opener-Policy", "Strict-Transport-Security", "Permissions-Policy",
+    "Last-Modified", "Expires",
 )
+# What a 304 leaves out (RFC 9110 §15.4.5): the metadata of a body it does
+# not carry. It keeps the validators, caching and security headers.
+NOT_MODIFIED_LEAVES_OUT = frozenset({"Content-Type", "Content-Length", "Content-Encoding", "Content-Language"})
+
+
+@dataclass(frozen=True)
+class Representation:
+    etag: str
+    headers: list               # of a full answer, Content-Length included
+    body: bytes
+    not_modified_headers: list  # of a 304
 
 
 def content_hash(body):
@@ -59,8 +72,7 @@ class PageCacheEntry:
         return f'"{self.etag}-gz"' if gzipped else f'"{self.etag}"'
 
     def representation(self, gzipped):
-        """(etag, headers, body) of one representation, built once per entry:
-        the hit path only appends the per-request headers."""
+        """One representation, built once per entry."""
         found = self._served.get(gzipped)
         if found is None:
             etag = self.etag_for(gzipped)
@@ -68,8 +80,14 @@ class PageCacheEntry:
             headers = [*self.headers, ("ETag", etag), ("Vary", "Accept-Encoding")]
             if gzipped:
                 headers.append(("Content-Encoding", "gzip"))
-            found = self._served[gzipped] = (etag, headers, body)
+            found = self._served[gzipped] = Representation(
+                etag, [*headers, ("Content-Length", str(len(body)))], body,
+                [(name, value) for name, value in headers if name not in NOT_MODIFIED_LEAVES_OUT])
         return found
+
+    @property
+    def last_modified(self):
+        return next((value for name, value in self.headers if name == "Last-Modified"), None)
 
     # --- Redis hash fields --------------------------------------------------
     def to_fields(self):

@@ -16,7 +16,7 @@ from http import HTTPStatus
 from routing import RequestState, replication_view, session_facts
 from routing.request_state import ENVIRON_KEY
 
-from . import conf, keys, memory, memory_sync, stats, store
+from . import conf, keys, memory, memory_sync, representation, stats, store
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
@@ -103,12 +103,8 @@ class PageCacheApplication:
             state.required_lsn = found.newest_lsn
 
     def respond(self, environ, state, start_response, entry, outcome, started, tier):
-        etag, headers, body = entry.representation("gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""))
-        if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
-            status, body, length = 304, b"", []
-        else:
-            status, length = entry.status, [("Content-Length", str(len(body)))]
-        headers = [*headers, *length, ("X-Cache", outcome), ("X-Request-ID", state.request_id),
+        status, headers, body = representation.answer(entry, environ.get)
+        headers = [*headers, ("X-Cache", outcome), ("X-Request-ID", state.request_id),
                    ("Server-Timing", server_timing(state, started, (time.perf_counter() - started) * 1000, tier))]
         start_response(STATUS_LINES[status], headers)
         stats.count(outcome.lower())

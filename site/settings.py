@@ -10,7 +10,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-import permissions_policy
+from blog import permissions_policy  # plain data (blog/__init__.py imports nothing)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -70,14 +70,14 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy on what Django renders (cache hits replay the
     # headers their render carried: cache/entry.py).
-    "content_security_policy.ContentSecurityPolicyMiddleware",
-    # Permissions-Policy: every browser capability denied (site/permissions_policy.py);
+    "blog.content_security_policy.ContentSecurityPolicyMiddleware",
+    # Permissions-Policy: every browser capability denied (blog/permissions_policy.py);
     # inside the page cache's middleware, so stored pages carry it and hits replay it.
     "django_permissions_policy.PermissionsPolicyMiddleware",
     # Hashed, compressed (gzip, brotli) static files with far-future caching,
-    # each encoding its own ETag (WhiteNoise, site/static_files.py); before
+    # each encoding its own ETag (WhiteNoise, blog/static_files.py); before
     # sessions so that assets never touch the session or the database.
-    "static_files.StaticFilesMiddleware",
+    "blog.static_files.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Editors' forms (the admin); the readers' comment form has its own

@@ -4,7 +4,7 @@ because cache/entry.py stores it with the page. (Chromium's reading of it is
 checked in tests/e2e/test_permissions_policy.py.)"""
 import pytest
 
-import permissions_policy
+from blog import permissions_policy
 from tests.fixtures import cluster
 from tests.fixtures.factories import PostFactory
 from tests.fixtures.wsgi import application_on, request

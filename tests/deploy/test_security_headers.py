@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 from django.urls import NoReverseMatch, reverse
 
-import content_security_policy as csp
+from blog import content_security_policy as csp
 from tests.deploy.gunicorn_server import get
 from tests.fixtures import cluster
 from tests.fixtures.cluster import REPO

@@ -1,6 +1,6 @@
 """Static files through the real WSGI stack: brotli, gzip or identity as the
 client accepts, each encoding with its own strong ETag, and conditional
-requests answered against the copy the client would get (site/static_files.py).
+requests answered against the copy the client would get (blog/static_files.py).
 
 They need the files collected (`make test` runs collectstatic into
 STATIC_ROOT before the suite, with the Brotli package installed)."""
@@ -105,3 +105,19 @@ def test_head_and_ranges_still_work(app, url):
     assert (head.status, head.body, head.headers["ETag"]) == (200, b"", full.headers["ETag"])
     part = fetch(app, url, Range="bytes=0-9")
     assert (part.status, part.body) == (206, full.body[:10])
+
+
+@pytest.mark.parametrize("accept, sent", [("br;q=0, gzip", "gzip"), ("BR", "br"), ("GZIP", "gzip"),
+                                          ("gzip;q=0, br;q=0", "identity"), ("gzip, br;q=0.5", "gzip"),
+                                          ("*", "br"), ("identity, gzip;q=0.5", "identity")])
+def test_static_files_negotiate_like_pages_q_values_and_case_included(app, url, accept, sent):
+    """Check that static files use the page cache's Accept-Encoding rule:
+    `br;q=0` gets no brotli, `GZIP` in capitals gets gzip (WhiteNoise's own
+    substring match got both wrong)."""
+    assert fetch(app, url, accept).headers.get("Content-Encoding", "identity") == sent
+
+
+def test_static_preconditions_follow_the_rfc_order(app, url):
+    """Check If-Match (412 on an unknown tag) and If-None-Match: * (304) on a static file."""
+    assert fetch(app, url, If_Match='"no-such-tag"').status == 412
+    assert fetch(app, url, If_None_Match="*").status == 304

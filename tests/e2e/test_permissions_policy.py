@@ -4,7 +4,7 @@ and Chromium knows every name in it (an unknown one only earns a console
 warning, which nobody would notice)."""
 import pytest
 
-import permissions_policy
+from blog import permissions_policy
 from tests.fixtures.factories import PostFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, databases="__all__")]
