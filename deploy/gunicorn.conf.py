@@ -75,11 +75,11 @@ proxy_allow_ips = forwarded_allow_ips
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
 errorlog = "-"
 # Client, request line, status, bytes, time in ms, then the request id and
-# cache outcome the site puts on every response (SPEC "Reader-facing contract").
-access_log_format = (
-    '%(h)s "%(r)s" %(s)s %(b)s %(M)sms '
-    'rid=%({x-request-id}o)s cache=%({x-cache}o)s "%(a)s"'
-)
+# cache outcome the site puts on every response (SPEC "Reader-facing contract"),
+# written by deploy/access_log.py: gunicorn's own access log (and its
+# access_log_format, which this logger does not read) cost a quarter of a
+# cached hit; this one costs a few microseconds (docs/benchmarks.md).
+logger_class = "deploy.access_log.AccessLogger"
 
 # gunicorn's control socket defaults to one path per user ($HOME/.gunicorn),
 # which the dev, test and bench stacks on one machine would fight over: off
