@@ -24,13 +24,13 @@ sys.path[:0] = [str(ROOT), str(ROOT / "site")]
 
 from bench import conf, consistency, faults, growth, invalidation_cost, mixed, pages, peers, report, stampede  # noqa: E402
 from bench.http_client import HttpClient  # noqa: E402
-from bench.sentry_sink import SentrySink  # noqa: E402
 from bench.servers import GunicornServer  # noqa: E402
 from bench.stack import BENCH_SETTINGS, BenchStack, log  # noqa: E402
 from bench.wrk import ensure_wrk  # noqa: E402
+from tests.fixtures.sentry_endpoint import SentryEndpoint  # noqa: E402
 
 PARTS = ("peers", "mixed", "stampede", "faults", "growth")
-SINK = None  # the local Sentry sink every bench server reports to
+SINK = None  # the local Sentry endpoint every bench server reports to
 RESULTS = ROOT / "bench" / "results"
 # A quick run's results stay out of the committed ones (bench/results/tmp/ is ignored).
 QUICK_RESULTS = RESULTS / "tmp" / "quick"
@@ -127,14 +127,14 @@ def main(argv=None):
     try:
         ensure_wrk()
         stack.up()
-        SINK = SentrySink(stack.ports["web"] + 9).__enter__()
+        SINK = SentryEndpoint().__enter__()
         stack.sentry_dsn = SINK.dsn
         stack.prepare(plan.posts)
         setup_django(stack)
         results["meta"]["versions"] = versions(stack)
         results["meta"]["app_version"] = stack.environment()["APP_VERSION"]
         results["meta"]["settings_changed"] = {**BENCH_SETTINGS, "COMMENT_RATE_LIMIT": "off",
-                                               "SENTRY_DSN": "the local sink (bench/sentry_sink.py)"}
+                                               "SENTRY_DSN": "a local endpoint (tests/fixtures/sentry_endpoint.py)"}
         run_parts(stack, plan, parts, results)
     except BaseException as error:  # record it, bring the stack down, then fail
         failed = True

@@ -11,14 +11,14 @@ from django.conf import settings
 from tests.fixtures import cluster
 from tests.fixtures.server import run_gunicorn
 from tests.ops.conftest import stopped
-from tests.ops.sentry_capture import EnvelopeReceiver
+from tests.fixtures.sentry_endpoint import SentryEndpoint
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
 
 @pytest.fixture
 def sentry_endpoint():
-    with EnvelopeReceiver() as receiver:
+    with SentryEndpoint() as receiver:
         yield receiver
 
 
