@@ -46,6 +46,11 @@ workers = _env_int("WEB_CONCURRENCY", max(2, multiprocessing.cpu_count() * 2))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "").strip() or "gthread"
 threads = _env_int("GUNICORN_THREADS", 4) if worker_class == "gthread" else 1
 keepalive = _env_int("GUNICORN_KEEPALIVE", 5)
+if worker_class == "gthread":
+    # gunicorn's gthread lets one worker take most keep-alive connections
+    # (issue #17: a third of the capacity); this one takes a new connection
+    # only while one of its threads is free (docs/benchmarks.md).
+    worker_class = "deploy.gthread_worker.ThreadWorker"
 
 # --- Lifetimes -------------------------------------------------------------
 timeout = _env_int("GUNICORN_TIMEOUT", 30)  # above the 5 s statement_timeout

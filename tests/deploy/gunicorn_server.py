@@ -4,6 +4,7 @@ the test stack's servers (the environment `make test` exports), and stop it.
     with gunicorn(tmp_path, env={...}, app=PROBE_APP) as base:
         get(f"{base}/healthz")
         base.process                  # the master's Popen (signals, its exit)
+        base.worker_pids()            # its workers now
         base.stdout()                 # with stdout="pipe": what it wrote so far
 """
 import os
@@ -14,6 +15,7 @@ import threading
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
+from pathlib import Path
 
 from tests.fixtures.cluster import REPO, wait_until
 
@@ -51,6 +53,10 @@ class Served(str):
 
     def stdout(self):
         return b"".join(self.chunks)
+
+    def worker_pids(self):
+        pid = self.process.pid
+        return {int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
 
 
 @contextmanager

@@ -9,7 +9,6 @@ import signal
 import threading
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -174,18 +173,13 @@ def test_a_graceful_reload_loses_no_line(tmp_path):
     every line of the requests served before and after it."""
     with gunicorn(tmp_path, app=PROBE_APP) as base:
         before = send(base, 60)
-        old_workers = worker_pids(base)
+        old_workers = base.worker_pids()
         base.process.send_signal(signal.SIGHUP)
-        wait_until(lambda: worker_pids(base) and not worker_pids(base) & old_workers, timeout=30,
+        wait_until(lambda: base.worker_pids() and not base.worker_pids() & old_workers, timeout=30,
                    interval=0.1, message="the reload to replace every worker")
         after = send(base, 60)
         stop(base)
     assert each_logged_once((tmp_path / "access.log").read_text(), before + after)
-
-
-def worker_pids(base):
-    pid = base.process.pid
-    return {int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
 
 
 def test_workers_sharing_a_piped_stdout_never_mix_their_lines(tmp_path):
