@@ -28,7 +28,7 @@ def draw(peers, meta, target):
     width = 0.8 / len(classes)
     figure, axes = plt.subplots(figsize=(11, 5.4), dpi=110)
     axes.axhline(1.0, color="#444444", linewidth=1)
-    axes.annotate("= its ceiling: a bare WSGI app sending the same bodies", (len(names) - 0.5, 1.0),
+    axes.annotate("1 = as fast as what it is divided by", (len(names) - 0.5, 1.0),
                   ha="right", va="bottom", fontsize=8, xytext=(0, 2), textcoords="offset points")
     for index, worker_class in enumerate(classes):
         offset = (index - (len(classes) - 1) / 2) * width
@@ -48,8 +48,8 @@ def draw(peers, meta, target):
             axes.hlines(goal, n - 0.45, n + 0.45, colors="#2ca02c", linestyles="--", linewidth=1.5,
                         label="target" if n == 0 else None)
     axes.set_xticks(range(len(names)), [BARS[name][0] for name in names], fontsize=8)
-    axes.set_ylabel("throughput ÷ ceiling")
-    axes.set_title(f"Throughput as a ratio of the ceiling — {meta['command']}, {meta['plan']['reps']} repetitions, "
+    axes.set_ylabel("throughput ratio")
+    axes.set_title(f"Throughput ratios — {meta['command']}, {meta['plan']['reps']} repetitions, "
                    f"{meta['cpu_count']} CPUs, {meta['date'][:10]}, load average "
                    f"{meta['loadavg_start'][0]:.1f} → {(meta.get('loadavg_end') or [0])[0]:.1f}", fontsize=9)
     axes.legend(fontsize=8, loc="upper right")

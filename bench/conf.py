@@ -44,4 +44,4 @@ QUICK = Plan(quick=True, posts=2_000, zipf_pages=1_000, zipf_draws=500, wrk_seco
              miss_paths_per_run=300, mixed_seconds=10, mixed_readers=12, mixed_writers=5,
              replica_delay="500ms", stampede_rounds=1, stampede_seconds=2.0, fault_seconds=3,
              growth_small=1_000, growth_large=10_000, growth_repeats=5,
-             invalidation_pages=(10, 1_000), tier_warm_seconds=4, profile_seconds=4)
+             invalidation_pages=(10, 1_000), tier_warm_seconds=2, profile_seconds=3)

@@ -25,7 +25,7 @@ from .stack import log
 from .wrk import run_wrk
 
 RATE = 250                 # samples per second and thread: py-spy's CPU must stay small
-WARM_SECONDS = 3
+WARM_SECONDS = 2
 FRAME = re.compile(r"^(?P<function>.*?) \((?P<file>[^()]*?)(?::\d+)?\)$")
 # A worker thread serving a connection (reading the request, the app,
 # writing the response) has this frame on its stack: the share of each

@@ -18,10 +18,12 @@ fixed format, and writes many lines at once. What it guarantees:
   one `write()` of at most PIPE_BUF (4 KiB) bytes holding whole lines only;
   POSIX makes such a write to a pipe atomic, and a file opened for appending
   takes each write whole, so the workers sharing one stdout never mix their
-  lines. A line longer than that is cut (its fields first, see LIMITS).
+  lines. A line is never that long: a client's fields are cut first (see
+  WHOLE and LIMITS).
 - **Nothing forged**: what a client sends (request line, user agent) and
   what a response header says (request id, cache outcome) is escaped: `"`
-  and `\\` get a backslash, anything outside printable ASCII becomes `\\xHH`.
+  and `\\` get a backslash, anything outside printable ASCII (and a space
+  in a field without quotes) becomes `\\xHH`.
   One request is one line, and its quoted fields end where they seem to.
 - **Nothing lost**: lines wait in the worker's buffer until it would pass
   4 KiB, at most FLUSH_SECONDS (0.1 s, a flusher thread), and at the
@@ -39,7 +41,7 @@ from datetime import timedelta
 
 from gunicorn import glogging, util
 
-PIPE_BUF = 4096            # the largest write POSIX keeps whole on a pipe
+PIPE_BUF = 4096            # the largest write POSIX keeps whole on a pipe (Linux's; POSIX's least is 512)
 FLUSH_SECONDS = 0.1
 LINE = '%s "%s" %s %s %dms rid=%s cache=%s "%s"\n'
 # What a client controls is kept whole while those fields together stay
@@ -178,7 +180,7 @@ class AccessLogger(glogging.Logger):
             return
         if self._flusher is None:
             self._start_flusher()
-        line = format_line(resp, environ, request_time).encode("ascii")
+        line = format_line(resp, environ, request_time).encode("ascii", "backslashreplace")
         with self._buffer_lock:
             if self._size + len(line) > PIPE_BUF:
                 self._write_buffer()
@@ -208,9 +210,17 @@ class AccessLogger(glogging.Logger):
             self.error("access log: %d bytes lost: %s", len(data), error)
 
     def _reopen_fd(self):
-        if self._owns_fd:
-            self._close_fd()
-            self._fd, self._owns_fd = self._open(self.cfg.accesslog)
+        """The file at the configured path again (after a log rotation moved
+        the old one); if it cannot be opened, lines go on to the old one."""
+        if not self._owns_fd:
+            return
+        try:
+            fd, owns = self._open(self.cfg.accesslog)
+        except OSError as error:
+            self.error("access log: cannot reopen %s (%s); writing on to the old file", self.cfg.accesslog, error)
+            return
+        os.close(self._fd)
+        self._fd, self._owns_fd = fd, owns
 
     def _start_flusher(self):
         with self._buffer_lock:

@@ -34,6 +34,7 @@ def second_request_while_first_is_busy(base):
     (pid that served the slow request, pid that served the second one,
     whether the second answer came before the slow one)."""
     port = int(base.rsplit(":", 1)[1])
+    wait_until(lambda: len(base.worker_pids()) == 2, timeout=30, message="both workers to start")
     answers = {}
     slow = threading.Thread(target=lambda: answers.update(slow=get(f"{base}/__deploy_probe__?sleep=3")))
     slow.start()
