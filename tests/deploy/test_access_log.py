@@ -106,6 +106,22 @@ def test_lines_wait_in_the_buffer_until_a_flush(tmp_path):
     assert len((tmp_path / "access.log").read_bytes().splitlines()) == 100
 
 
+def test_a_log_that_cannot_be_reopened_keeps_the_old_file(tmp_path):
+    """Check that when the configured path cannot be opened at a reopen
+    (SIGUSR1 after a rotation), lines go on to the file already open."""
+    config = Config()
+    config.set("accesslog", str(tmp_path / "access.log"))
+    logger = AccessLogger(config)
+    logger._flusher = "not in this test"
+    (tmp_path / "access.log").rename(tmp_path / "access.log.1")
+    (tmp_path / "access.log").mkdir()  # a folder where the file was: cannot be opened
+    logger.reopen_files()
+    resp, environ = request_of()
+    logger.access(resp, {}, environ, timedelta(milliseconds=1))
+    logger.flush()
+    assert len((tmp_path / "access.log.1").read_text().splitlines()) == 1
+
+
 # --- the real gunicorn -----------------------------------------------------------
 
 def send(base, count, agent="tests"):
