@@ -13,7 +13,9 @@ process does (issue #17: a third of its capacity). Here a worker with no
 free thread stops watching the socket until a thread frees up: a new
 connection goes to a worker that can serve it now, as it does with sync
 workers by their nature. Keep-alive connections already held are served
-as before (they are watched separately).
+as before (they are watched separately). A pile-up becomes rare, not
+impossible: a worker that finishes each request before the next
+connection arrives always has a free thread.
 
 `reuse_port` (a listening socket per worker, the kernel spreading
 connections by a hash) would spread them too, but the connections queued
