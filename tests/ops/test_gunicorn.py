@@ -48,7 +48,8 @@ def test_an_error_in_a_real_request_reaches_sentry_with_its_request_id(replicate
         request_id = headers["X-Request-ID"]
         cluster.wait_until(lambda: sentry_endpoint.events and sentry_endpoint.transactions, timeout=20,
                            message="the event and the transaction to arrive")
-        assert f"rid={request_id}" in base_url.read_log()
+        cluster.wait_until(lambda: f"rid={request_id}" in base_url.read_log(), timeout=10,
+                           message="the request's access log line (written within 0.1 s)")
     [event] = sentry_endpoint.events
     assert event["exception"]["values"][-1]["type"] == "RuntimeError"
     assert event["tags"]["request_id"] == request_id and event["tags"]["cache"] == "BYPASS"
