@@ -38,7 +38,7 @@ FULL = Plan(quick=False, posts=10_000, zipf_pages=10_000, zipf_draws=6_000, wrk_
             miss_paths_per_run=600, mixed_seconds=60, mixed_readers=16, mixed_writers=8,
             replica_delay="1s", stampede_rounds=3, stampede_seconds=3.0, fault_seconds=6,
             growth_small=1_000, growth_large=100_000, growth_repeats=15,
-            invalidation_pages=(10, 10_000), tier_warm_seconds=20, profile_seconds=10)
+            invalidation_pages=(10, 10_000), tier_warm_seconds=15, profile_seconds=10)
 
 QUICK = Plan(quick=True, posts=2_000, zipf_pages=1_000, zipf_draws=500, wrk_seconds=1, reps=1,
              miss_paths_per_run=300, mixed_seconds=10, mixed_readers=12, mixed_writers=5,
