@@ -24,6 +24,7 @@ class Plan:
     growth_repeats: int
     invalidation_pages: tuple  # cached pages showing the invalidated tags: few, many
     tier_warm_seconds: int     # the Zipf sequence replayed, unmeasured, on each project server
+    profile_seconds: int       # py-spy on the project's workers serving the hot page
     zipf_s: float = 1.0
     write_share: float = 0.03
     stampede_clients: int = 200
@@ -33,14 +34,14 @@ class Plan:
         return asdict(self)
 
 
-FULL = Plan(quick=False, posts=10_000, zipf_pages=10_000, zipf_draws=6_000, wrk_seconds=3, reps=7,
+FULL = Plan(quick=False, posts=10_000, zipf_pages=10_000, zipf_draws=6_000, wrk_seconds=3, reps=5,
             miss_paths_per_run=600, mixed_seconds=60, mixed_readers=16, mixed_writers=8,
             replica_delay="1s", stampede_rounds=3, stampede_seconds=3.0, fault_seconds=6,
             growth_small=1_000, growth_large=100_000, growth_repeats=15,
-            invalidation_pages=(10, 10_000), tier_warm_seconds=20)
+            invalidation_pages=(10, 10_000), tier_warm_seconds=15, profile_seconds=10)
 
-QUICK = Plan(quick=True, posts=2_000, zipf_pages=1_000, zipf_draws=500, wrk_seconds=2, reps=1,
+QUICK = Plan(quick=True, posts=2_000, zipf_pages=1_000, zipf_draws=500, wrk_seconds=1, reps=1,
              miss_paths_per_run=300, mixed_seconds=10, mixed_readers=12, mixed_writers=5,
              replica_delay="500ms", stampede_rounds=1, stampede_seconds=2.0, fault_seconds=3,
              growth_small=1_000, growth_large=10_000, growth_repeats=5,
-             invalidation_pages=(10, 1_000), tier_warm_seconds=4)
+             invalidation_pages=(10, 1_000), tier_warm_seconds=2, profile_seconds=3)

@@ -1,14 +1,13 @@
 """A load-generating client as a browser without JavaScript would be: one
 keep-alive connection (http.client), its own cookie jar (honouring Max-Age
-and deletions), the comment form found in a post page and posted back with
-its hidden inputs, Origin and Referer. Redirects are not followed: the
-caller sees the 303 and its Location.
+and deletions), forms posted back with Origin and Referer (the comment
+form is found as the suite finds it: tests/fixtures/html_forms.py).
+Redirects are not followed: the caller sees the 303 and its Location.
 """
 import http.client
 import re
 import time
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import urlencode
 
@@ -112,30 +111,6 @@ class HttpClient:
         return self.request("POST", path, body=urlencode(fields).encode(), headers={
             "Content-Type": "application/x-www-form-urlencoded",
             "Origin": origin, "Referer": origin + referer_path})
-
-
-class _FormFinder(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.action, self.fields, self._inside = None, {}, False
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form" and "/comments/" in (attrs.get("action") or ""):
-            self.action, self._inside = attrs["action"], True
-        elif self._inside and tag in ("input", "textarea") and attrs.get("name"):
-            self.fields[attrs["name"]] = attrs.get("value") or ""
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self._inside = False
-
-
-def comment_form(html):
-    """(action, fields) of the comment form in a post page, or (None, {})."""
-    finder = _FormFinder()
-    finder.feed(html.decode() if isinstance(html, bytes) else html)
-    return finder.action, finder.fields
 
 
 def comment_ids(body):

@@ -1,20 +1,28 @@
-"""Part 1: the ceiling and the peers, side by side, same gunicorn config,
+"""Part 1: the ceilings and the peers, side by side, same gunicorn config,
 identical bodies on the wire, for each worker class.
 
-| config        | server                                                  | load                     |
-|---------------|---------------------------------------------------------|--------------------------|
-| ceiling-hot   | bare WSGI app replaying the project's hit (ceiling_app) | one hot post page        |
-| project-hot   | the site (cache fast path), warm                        | one hot post page        |
-| stock-hot     | Django's per-site cache on django-redis (stock_settings)| one hot post page        |
-| nocache-hot   | the site's Django without the fast path: renders        | one hot post page        |
-| ceiling-zipf  | bare WSGI app replaying every page of the mix           | Zipf sequence (replay.lua)|
-| project-zipf  | the site, every page of the mix warm                    | Zipf sequence            |
-| project-miss  | the site, pages never cached: a render from a replica   | distinct posts           |
+| config        | server (bench/servers.py)                                | load                      |
+|---------------|----------------------------------------------------------|---------------------------|
+| bare-hot      | bare WSGI app, the hit's body, Content-Type + -Length, no access log | one hot post page |
+| headers-hot   | bare WSGI app, the hit's body and headers, no access log | one hot post page         |
+| ceiling-hot   | the same with the access log (the same bytes and log)    | one hot post page         |
+| project-hot   | the site (cache fast path), warm                         | one hot post page         |
+| quiet-hot     | the site without its access log                          | one hot post page         |
+| stock-hot     | Django's per-site cache on django-redis (stock_settings) | one hot post page         |
+| nocache-hot   | the site's Django without the fast path: renders         | one hot post page         |
+| bare-zipf, headers-zipf, ceiling-zipf | the three ceilings replaying every page of the mix | Zipf sequence (replay.lua) |
+| project-zipf  | the site, every page of the mix warm                     | Zipf sequence             |
+| project-miss  | the site, pages never cached: a render from a replica    | distinct posts            |
 
 Each repetition runs every config of both worker classes back to back (the
 class order alternating), so ratios are taken between neighbours in time.
+Each run also counts the CPU time the server's processes (master and
+workers) and wrk spent, per request; after the last repetition, the memory
+of the project's workers (which have served the Zipf mix by then).
 """
 import random
+import statistics
+import threading
 import time
 
 from . import pages, summary
@@ -26,7 +34,9 @@ from .stack import log
 from .wrk import CONNECTIONS, THREADS, run_wrk
 from .zipf import ZipfSampler, hottest_first
 
-KINDS = ("project", "ceiling", "stock", "nocache")
+KINDS = ("bare", "headers", "ceiling", "project", "quiet", "stock", "nocache")
+CEILINGS = ("bare", "headers", "ceiling")
+PROJECT = ("project", "quiet")  # the site itself, with and without its access log
 
 
 def plan_pages(universe, plan):
@@ -45,7 +55,7 @@ def make_servers(stack, plan, ceiling_file):
     env = stack.environment()
     for offset, (kind, worker_class) in enumerate(
             (k, c) for k in KINDS for c in ("gthread", "sync") if c in plan.worker_classes):
-        extra = {"BENCH_CEILING_PAGES": str(ceiling_file)} if kind == "ceiling" else None
+        extra = {"BENCH_CEILING_PAGES": str(ceiling_file)} if kind in CEILINGS else None
         servers[kind, worker_class] = GunicornServer(kind, stack.ports["web"] + offset, worker_class,
                                                      env, stack.work_dir(), extra)
     return servers
@@ -81,18 +91,70 @@ def measure(config, server, counters, plan, files, miss_file):
     kind, load = config.split("-")
     url = server.url
     before_renders, before_stock = counters.renders(), counters.stock_renders()
+    cpu_before = server.cpu_seconds()
     if load == "hot":
-        result = run_wrk(url + files["hot"], plan.wrk_seconds)
+        args = (url + files["hot"], plan.wrk_seconds)
     elif load == "zipf":
-        result = run_wrk(url + "/", plan.wrk_seconds, "replay.lua", (files["zipf"], THREADS))
+        args = (url + "/", plan.wrk_seconds, "replay.lua", (files["zipf"], THREADS))
     else:
-        result = run_wrk(url + "/", plan.wrk_seconds, "replay.lua", (miss_file, THREADS))
-    read = counters.stock_renders if kind == "stock" else counters.renders
-    renders = counters.wait_stable(read) - (before_stock if kind == "stock" else before_renders)
+        args = (url + "/", plan.wrk_seconds, "replay.lua", (miss_file, THREADS))
+    result, spread = run_wrk_watching(server, args, plan.wrk_seconds)
+    server_cpu = server.cpu_seconds() - cpu_before
+    if kind in CEILINGS:
+        renders = 0  # a ceiling renders nothing (and waiting for the counters to settle takes time)
+    else:
+        read = counters.stock_renders if kind == "stock" else counters.renders
+        renders = counters.wait_stable(read) - (before_stock if kind == "stock" else before_renders)
     figures = result.as_dict()
     figures["renders"] = renders
+    figures["connections_per_worker"] = spread
     figures["render_share"] = round(renders / result.requests, 4) if result.requests else None
+    # Per request wrk counted (a few more were served: those still queued
+    # when it stopped), so these lean a little high, the same for every config.
+    figures["server_cpu_us"] = round(server_cpu / result.requests * 1e6, 1) if result.requests else None
+    figures["client_cpu_us"] = (round(result.client_cpu_seconds / result.requests * 1e6, 1)
+                                if result.requests else None)
     return figures
+
+
+def run_wrk_watching(server, args, seconds):
+    """wrk's figures, and how its connections were spread over the workers
+    halfway through (gthread keeps them: one worker holding most of them
+    caps the server at what that one process can do)."""
+    found = {}
+
+    def load():
+        try:
+            found["result"] = run_wrk(*args)
+        except Exception as error:  # raised again below, in the caller's thread
+            found["error"] = error
+
+    thread = threading.Thread(target=load)
+    thread.start()
+    thread.join(timeout=seconds / 2)
+    spread = server.connections_per_worker() if server.worker_class == "gthread" else None
+    thread.join()
+    if "error" in found:
+        raise found["error"]
+    return found["result"], spread
+
+
+def worker_memory(servers):
+    """What the project's workers hold once they have served the Zipf mix,
+    at the memory tier's default budget (PAGE_CACHE_MEMORY_MB)."""
+    found = {}
+    for (kind, worker_class), server in servers.items():
+        if kind in ("project", "bare"):
+            workers = server.worker_memory()
+            found[f"{kind}-{worker_class}"] = {
+                "workers": workers,
+                **{f"median_{k}": median_or_none([w[k] for w in workers]) for k in ("rss_kb", "pss_kb", "private_kb")}}
+    return found
+
+
+def median_or_none(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
 
 
 def run(stack, plan, universe, on_servers_up=None):
@@ -102,7 +164,7 @@ def run(stack, plan, universe, on_servers_up=None):
     (work / "zipf-sequence.txt").write_text("\n".join(sequence) + "\n")
     counters = Counters(stack.ports["redis"])
     servers = make_servers(stack, plan, work / "ceiling-pages.pickle")
-    project_servers = [s for (kind, _), s in servers.items() if kind == "project"]
+    project_servers = [s for (kind, _), s in servers.items() if kind in PROJECT]
     started = time.monotonic()
     try:
         start_all(project_servers)
@@ -112,7 +174,7 @@ def run(stack, plan, universe, on_servers_up=None):
         warm_seconds = time.monotonic() - started
         log(f"warmed in {warm_seconds:.0f}s ({len(failed)} pages never served as hits)")
         warm_memory_tiers(project_servers, files["zipf"], plan)
-        start_all([s for (kind, _), s in servers.items() if kind != "project"])
+        start_all([s for (kind, _), s in servers.items() if kind not in PROJECT])
         checks = identical_bytes(servers, hot)
         runs = measure_all(servers, counters, plan, files, cold_posts, work)
         result = {
@@ -122,7 +184,8 @@ def run(stack, plan, universe, on_servers_up=None):
                      "tier_replay_seconds_per_server": plan.tier_warm_seconds},
             "wrk": {"threads": THREADS, "connections": CONNECTIONS, "seconds": plan.wrk_seconds,
                     "reps": plan.reps},
-            "wire": checks, "runs": runs,
+            "wire": checks, "runs": runs, "memory": worker_memory(servers),
+            "memory_tier_mb": memory_tier_mb(),
         }
         result.update(summary.peers(runs, plan))
         if on_servers_up is not None:
@@ -130,6 +193,14 @@ def run(stack, plan, universe, on_servers_up=None):
         return result
     finally:
         stop_all(servers.values())
+
+
+def memory_tier_mb():
+    """The per-process memory tier budget the servers ran with (the
+    harness runs with their settings: bench/run.py setup_django)."""
+    from cache import conf
+
+    return conf.memory_tier_bytes() // 2**20
 
 
 def measure_all(servers, counters, plan, files, cold_posts, work):
@@ -153,5 +224,6 @@ def measure_all(servers, counters, plan, files, cold_posts, work):
                 runs[config][worker_class].append(figures)
                 log(f"rep {rep + 1}/{plan.reps} {worker_class:7} {config:13} "
                     f"{figures['throughput']:8.1f} req/s  p50 {figures['p50_ms']:6.1f} ms  "
-                    f"p99 {figures['p99_ms']:6.1f} ms  renders {figures['renders']}")
+                    f"p99 {figures['p99_ms']:6.1f} ms  server {figures['server_cpu_us'] or 0:6.0f} us/req  "
+                    f"renders {figures['renders']}  connections {figures['connections_per_worker'] or '-'}")
     return runs

@@ -3,13 +3,13 @@ throughput.png (the chart), from one run's results."""
 import json
 
 from . import chart
-from .summary import CONFIGS
+from .summary import COLLAPSE
 
 
 def write(results, folder):
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "latest.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
-    if "peers" in results and "ratio_to_hot_ceiling" in results["peers"]:
+    if "peers" in results and "ratios" in results["peers"]:
         chart.draw(results["peers"], results["meta"], folder / "throughput.png")
     (folder / "latest.md").write_text(markdown(results))
 
@@ -31,7 +31,8 @@ def markdown(results):
            f"load average {meta['loadavg_start']} at the start, {meta.get('loadavg_end')} at the end; "
            f"run took {meta.get('duration_seconds')} s. Versions: "
            + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()) + ".\n"]
-    for name, section in (("peers", peers_section), ("mixed", mixed_section), ("stampede", stampede_section),
+    for name, section in (("peers", peers_section), ("profile", profile_section), ("mixed", mixed_section),
+                          ("stampede", stampede_section),
                           ("faults", faults_section), ("growth", growth_section)):
         if name in results:
             out.append(section(results[name]))
@@ -43,46 +44,123 @@ def markdown(results):
 def peers_section(peers):
     if "medians" not in peers:
         return ""
-    classes = list(peers["medians"]["ceiling-hot"])
-    out = ["## 1. Ceiling and peers (wrk, same gunicorn config, identical bodies)\n",
+    classes = list(peers["medians"]["bare-hot"])
+    out = ["## 1. Ceilings and peers (wrk, same gunicorn config, identical bodies)\n",
            f"wrk -t{peers['wrk']['threads']} -c{peers['wrk']['connections']} -d{peers['wrk']['seconds']}s, "
            f"{peers['wrk']['reps']} repetition(s), median kept. Hot page `{peers['hot_page']}`; Zipf mix "
            f"(s = {peers['zipf']['s']}) over {peers['zipf']['pages']} pages: {peers['zipf']['draws']} draws "
            f"replayed, {peers['zipf']['distinct_pages_requested']} distinct pages, all warmed first (in Redis, "
            f"then the sequence replayed {peers['warm'].get('tier_replay_seconds_per_server', 0)} s on each "
            f"project server so its workers' memory tiers hold what they serve). Bodies "
-           f"identical on every server: **{peers['wire']['bodies_identical']}**.\n"]
+           f"identical on every server: **{peers['wire']['bodies_identical']}**. The three ceilings: "
+           "`bare` (the hit's body with Content-Type and Content-Length only, no access log: the server's "
+           "physical limit), `headers` (the hit's own headers, no access log), `ceiling` (the same bytes and "
+           "the access log). `quiet` is the site without its access log.\n"]
     rows = []
-    for config in CONFIGS:
+    for config in peers["medians"]:
         for c in classes:
             m = peers["medians"][config][c]
             runs = peers["runs"][config][c]
             renders = f"{sum(r['renders'] for r in runs)} / {sum(r['requests'] for r in runs)}"
             rows.append([config, c, f"{m['throughput']:.0f}", f"{m['p50_ms']:.1f}", f"{m['p99_ms']:.1f}",
-                         f"{m['bytes_per_response']:.0f}", f"{peers['ratio_to_hot_ceiling'][config][c]:.2f}",
+                         f"{m['bytes_per_response']:.0f}", number(peers["ratio_to_bare_hot"][config][c], 2),
+                         number(m.get("server_cpu_us"), 0), number(m.get("client_cpu_us"), 0),
                          renders, pct(m["throughput_spread"])])
-    out.append(table(["config", "workers", "req/s", "p50 ms", "p99 ms", "bytes/resp", "÷ ceiling (hot)",
-                      "renders / requests", "spread over reps"], rows))
+    out.append(table(["config", "workers", "req/s", "p50 ms", "p99 ms", "bytes/resp", "÷ bare (hot)",
+                      "server CPU µs/req", "wrk CPU µs/req", "renders / requests", "spread over reps"], rows))
     out.append("\nRenders are counted on the server (the cache's `render` counter; the stock cache's misses), "
-               "including the requests still queued when wrk stopped, which wrk does not count.\n")
-    rows = []
-    for name, ratio in peers["ratios"].items():
-        target = peers["targets"].get(name, {}).get("target")
-        rows.append([name, *[f"{ratio[c]['median']} ({', '.join(map(str, ratio[c]['per_rep']))})" for c in classes],
-                     f"≥ {target}" if target else ""])
-    out.append("\nRatios (median of the per-repetition ratios; each repetition's in brackets):\n")
-    out.append(table(["ratio", *classes, "target"], rows))
-    choice = peers.get("worker_class")
-    if choice:
-        rows = [[config, v["gthread_over_sync"], v["p99_ms"]["sync"], v["p99_ms"]["gthread"]]
-                for config, v in choice["compared"].items()]
-        verdict = "a clear difference" if choice["decisive"] else "within ±10 %: no clear winner, the default stays"
-        out.append(f"\nWorker class: gthread ÷ sync throughput (paired by repetition); recommended: "
-                   f"**{choice['recommended']}** (geometric mean over the project's configs "
-                   f"{choice['project_geometric_mean_gthread_over_sync']}: {verdict}).\n")
-        out.append(table(["config", "gthread ÷ sync", "p99 sync ms", "p99 gthread ms"], rows))
+               "including the requests still queued when wrk stopped, which wrk does not count. CPU is the "
+               "user + system time of the server's master and workers (/proc/<pid>/stat) and of wrk, "
+               "divided by the requests wrk counted.\n")
+    out.append(ratios_table(peers, classes))
+    out.append(spread_table(peers))
+    out.append(p99_line(peers.get("p99_gthread_over_sync")))
+    out.append(memory_table(peers))
+    out.append(worker_class_table(peers.get("worker_class")))
     out.append("\n![throughput per config](throughput.png)\n")
     return "\n".join(out)
+
+
+def number(value, digits):
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def ratio_cell(figures, targeted):
+    """median (lowest repetition; every repetition), a collapse of a
+    targeted ratio flagged."""
+    if figures["median"] is None:
+        return "–"
+    flag = " ⚠" if targeted and figures["min"] < COLLAPSE else ""
+    return f"{figures['median']} (min {figures['min']}{flag}; {', '.join(map(str, figures['per_rep']))})"
+
+
+def ratios_table(peers, classes):
+    rows = []
+    for name, ratio in peers["ratios"].items():
+        target = peers["targets"].get(name, {})
+        verdict = ", ".join(f"{c} {'met' if target[c] else '**missed**'}" for c in classes) if target else ""
+        rows.append([name, *[ratio_cell(ratio[c], bool(target)) for c in classes],
+                     f"≥ {target['target']}" if target else "", verdict])
+    return (f"\nRatios (throughput; median of the per-repetition ratios, the lowest repetition, then each; "
+            f"⚠ marks a targeted ratio with a repetition below {COLLAPSE}, which fails the target even when the median meets it):\n\n"
+            + table(["ratio", *classes, "target", ""], rows))
+
+
+def spread_table(peers):
+    """Keep-alive connections per gthread worker, mid-run: one worker holding
+    most of them is the imbalance that caps a gthread server."""
+    rows = [[config, "; ".join(str(run.get("connections_per_worker")) for run in runs["gthread"])]
+            for config, runs in peers["runs"].items()
+            if "gthread" in runs and any(run.get("connections_per_worker") for run in runs["gthread"])]
+    if not rows:
+        return ""
+    return ("\nwrk's connections per gthread worker halfway through each run (most first; each repetition):\n\n"
+            + table(["config", "connections per worker"], rows))
+
+
+def p99_line(figures):
+    if not figures:
+        return ""
+    return (f"\nHot-page p99 of the project, gthread ÷ sync (paired by repetition): **{figures['median']}** "
+            f"(each: {', '.join(map(str, figures['per_rep']))}); target ≤ {figures['target']}: "
+            f"{'met' if figures['met'] else '**missed**'}.\n")
+
+
+def memory_table(peers):
+    memory = peers.get("memory")
+    if not memory:
+        return ""
+    rows = [[name, len(v["workers"]), number(kb(v["median_rss_kb"]), 1), number(kb(v["median_pss_kb"]), 1),
+             number(kb(v["median_private_kb"]), 1)] for name, v in memory.items()]
+    return (f"\nMemory per worker after the last repetition (the project's workers have served the Zipf mix; "
+            f"memory tier budget {peers.get('memory_tier_mb')} MB per process; MB, median over workers):\n\n"
+            + table(["server", "workers", "RSS", "PSS", "private"], rows))
+
+
+def kb(value):
+    return None if value is None else value / 1024
+
+
+def worker_class_table(choice):
+    if not choice:
+        return ""
+    rows = [[config, v["gthread_over_sync"], v["p99_ms"]["sync"], v["p99_ms"]["gthread"]]
+            for config, v in choice["compared"].items()]
+    verdict = "a clear difference" if choice["decisive"] else "within ±10 %: no clear winner, the default stays"
+    return (f"\nWorker class: gthread ÷ sync throughput (paired by repetition); recommended: "
+            f"**{choice['recommended']}** (geometric mean over the project's configs "
+            f"{choice['project_geometric_mean_gthread_over_sync']}: {verdict}).\n\n"
+            + table(["config", "gthread ÷ sync", "p99 sync ms", "p99 gthread ms"], rows))
+
+
+def profile_section(profile):
+    rows = [[f"`{frame}`", pct(share), pct(profile["self"].get(frame))]
+            for frame, share in list(profile["inclusive"].items())[:25]]
+    return (f"## Where a hit's time goes (py-spy, {profile['server']}, hot page `{profile['hot_page']}`)\n\n"
+            f"{profile['samples']} samples of workers serving a request ({profile['rate']} Hz, "
+            f"{profile['seconds']} s); share of them with the function on the stack (inclusive) and at its "
+            f"top (self). Folded stacks: `{profile['folded_stacks']}`.\n\n"
+            + table(["function", "inclusive", "self"], rows))
 
 
 def mixed_section(mixed):

@@ -4,7 +4,7 @@
     STACK_NAME=bench python bench/run.py [--quick] [--only peers,mixed,...]
 
 Brings the stack up (deploy/localstack.py), migrates and seeds it, runs the
-parts in order (peers, mixed, stampede, faults, growth), writes latest.json,
+parts in order (peers, profile, mixed, stampede, faults, growth), writes latest.json,
 latest.md and throughput.png, and always brings the stack down, even when a
 part fails (the failure is in the results, and the exit status is 1).
 """
@@ -22,15 +22,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "site")]
 
-from bench import conf, consistency, faults, growth, invalidation_cost, mixed, pages, peers, report, stampede  # noqa: E402
+from bench import (conf, consistency, faults, growth, invalidation_cost, mixed, pages, peers,  # noqa: E402
+                   profile_hit, report, stampede)
 from bench.http_client import HttpClient  # noqa: E402
-from bench.sentry_sink import SentrySink  # noqa: E402
 from bench.servers import GunicornServer  # noqa: E402
 from bench.stack import BENCH_SETTINGS, BenchStack, log  # noqa: E402
 from bench.wrk import ensure_wrk  # noqa: E402
+from tests.fixtures.sentry_endpoint import SentryEndpoint  # noqa: E402
 
-PARTS = ("peers", "mixed", "stampede", "faults", "growth")
-SINK = None  # the local Sentry sink every bench server reports to
+PARTS = ("peers", "profile", "mixed", "stampede", "faults", "growth")
+SINK = None  # the local Sentry endpoint every bench server reports to
 RESULTS = ROOT / "bench" / "results"
 # A quick run's results stay out of the committed ones (bench/results/tmp/ is ignored).
 QUICK_RESULTS = RESULTS / "tmp" / "quick"
@@ -81,9 +82,12 @@ def run_parts(stack, plan, parts, results):
     ranked = pages.ranked_pages(universe, plan.zipf_pages)
     server = project_server(stack, choice)
     try:
-        if {"mixed", "stampede", "faults", "growth"} & set(parts):
+        if {"profile", "mixed", "stampede", "faults", "growth"} & set(parts):
             server.start().wait_ready()
             results["served_by"] = f"project, {choice} workers (deploy/gunicorn.conf.py)"
+        if "profile" in parts:
+            results["profile"] = timed(results, "profile", profile_hit.run, server, hot, plan.profile_seconds,
+                                       RESULTS / "tmp")
         if "mixed" in parts:
             results["mixed"], events = timed(results, "mixed", mixed.run, stack, plan, ranked, server.port)
             history = RESULTS / "tmp" / "mixed-history.json"
@@ -127,14 +131,14 @@ def main(argv=None):
     try:
         ensure_wrk()
         stack.up()
-        SINK = SentrySink(stack.ports["web"] + 9).__enter__()
+        SINK = SentryEndpoint().__enter__()
         stack.sentry_dsn = SINK.dsn
         stack.prepare(plan.posts)
         setup_django(stack)
         results["meta"]["versions"] = versions(stack)
         results["meta"]["app_version"] = stack.environment()["APP_VERSION"]
         results["meta"]["settings_changed"] = {**BENCH_SETTINGS, "COMMENT_RATE_LIMIT": "off",
-                                               "SENTRY_DSN": "the local sink (bench/sentry_sink.py)"}
+                                               "SENTRY_DSN": "a local endpoint (tests/fixtures/sentry_endpoint.py)"}
         run_parts(stack, plan, parts, results)
     except BaseException as error:  # record it, bring the stack down, then fail
         failed = True

@@ -19,8 +19,10 @@ import re
 import threading
 import time
 
+from tests.fixtures.html_forms import COMMENT_ACTION, find_form
+
 from .consistency import Event
-from .http_client import HttpClient, comment_form, comment_ids
+from .http_client import HttpClient, comment_ids
 from .zipf import ZipfSampler
 
 NEW_CLIENT_EVERY = 40
@@ -98,7 +100,7 @@ class Workload:
             if page.status != 200 or not self.may_write():
                 self.read(client, name, self.pick_page(rng, samplers))
                 continue
-            action, fields = comment_form(page.body)
+            action, fields = find_form(page.body, COMMENT_ACTION)
             if action is None:
                 continue
             written += 1

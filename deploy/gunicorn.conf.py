@@ -44,6 +44,11 @@ workers = _env_int("WEB_CONCURRENCY", max(2, multiprocessing.cpu_count() * 2))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "").strip() or "gthread"
 threads = _env_int("GUNICORN_THREADS", 4) if worker_class == "gthread" else 1
 keepalive = _env_int("GUNICORN_KEEPALIVE", 5)
+if worker_class == "gthread":
+    # gunicorn's gthread lets one worker take most keep-alive connections
+    # (issue #17: a third of the capacity); this one takes a new connection
+    # only while one of its threads is free (docs/benchmarks.md).
+    worker_class = "deploy.gthread_worker.ThreadWorker"
 
 # --- Lifetimes -------------------------------------------------------------
 timeout = _env_int("GUNICORN_TIMEOUT", 30)  # above the 5 s statement_timeout
@@ -73,11 +78,11 @@ proxy_allow_ips = forwarded_allow_ips
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
 errorlog = "-"
 # Client, request line, status, bytes, time in ms, then the request id and
-# cache outcome the site puts on every response (SPEC "Reader-facing contract").
-access_log_format = (
-    '%(h)s "%(r)s" %(s)s %(b)s %(M)sms '
-    'rid=%({x-request-id}o)s cache=%({x-cache}o)s "%(a)s"'
-)
+# cache outcome the site puts on every response (SPEC "Reader-facing contract"),
+# written by deploy/access_log.py: gunicorn's own access log (and its
+# access_log_format, which this logger does not read) cost a quarter of a
+# cached hit; this one costs a few microseconds (docs/benchmarks.md).
+logger_class = "deploy.access_log.AccessLogger"
 
 # gunicorn's control socket defaults to one path per user ($HOME/.gunicorn),
 # which the dev, test and bench stacks on one machine would fight over: off

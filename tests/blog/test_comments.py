@@ -12,7 +12,7 @@ from django.test import override_settings
 from blog import comment_guard, conf
 from blog.models import Comment, Post
 from routing import health
-from tests.blog.html_forms import comment_form
+from tests.fixtures.html_forms import comment_form
 from tests.fixtures import cluster
 from tests.fixtures.factories import PostFactory
 

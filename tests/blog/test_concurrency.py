@@ -11,7 +11,7 @@ from urllib.request import HTTPCookieProcessor, HTTPRedirectHandler, Request, bu
 import pytest
 
 from blog.models import Comment, Post
-from tests.blog.html_forms import comment_form
+from tests.fixtures.html_forms import comment_form
 from tests.fixtures import cluster
 from tests.fixtures.factories import PostFactory
 

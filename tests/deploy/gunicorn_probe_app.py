@@ -2,7 +2,8 @@
 application (`wsgi.application`), plus
 
 - a probe URL reporting what the serving worker sees (its pid, its database
-  backend, where the replica health poller was started, the URL scheme);
+  backend, where the replica health poller was started, the URL scheme),
+  after `?sleep=<seconds>` if asked (a request that holds its thread);
 - a database connection opened at import, as code run while gunicorn
   preloads the app might open one, so the tests can see whether the master
   closes it before forking;
@@ -11,6 +12,7 @@ application (`wsgi.application`), plus
 """
 import json
 import os
+import time
 import uuid
 
 import wsgi  # noqa: I001  (sets up Django)
@@ -42,6 +44,8 @@ MASTER_BACKEND_PID = backend_pid()
 
 
 def probe(environ, start_response):
+    if environ.get("QUERY_STRING", "").startswith("sleep="):
+        time.sleep(float(environ["QUERY_STRING"].removeprefix("sleep=")))
     report = {
         "worker_pid": os.getpid(),
         "master_pid": MASTER_PID,

@@ -1,12 +1,21 @@
 """Run gunicorn with deploy/gunicorn.conf.py on a free loopback port, against
-the test stack's servers (the environment `make test` exports), and stop it."""
+the test stack's servers (the environment `make test` exports), and stop it.
+
+    with gunicorn(tmp_path, env={...}, app=PROBE_APP) as base:
+        get(f"{base}/healthz")
+        base.process                  # the master's Popen (signals, its exit)
+        base.worker_pids()            # its workers now
+        base.stdout()                 # with stdout="pipe": what it wrote so far
+"""
 import os
 import socket
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
+from pathlib import Path
 
 from tests.fixtures.cluster import REPO, wait_until
 
@@ -37,9 +46,24 @@ def get(url, headers=None):
         return error.code, error.headers, error.read()
 
 
+class Served(str):
+    """The base URL, with the master's process and (stdout="pipe") its stdout."""
+    process: subprocess.Popen
+    chunks: list
+
+    def stdout(self):
+        return b"".join(self.chunks)
+
+    def worker_pids(self):
+        pid = self.process.pid
+        return {int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+
+
 @contextmanager
-def gunicorn(tmp_path, env=None, config=CONFIG, app=None):
-    """Serve, and yield the base URL; the server's logs go to tmp_path."""
+def gunicorn(tmp_path, env=None, config=CONFIG, app=None, stdout="file"):
+    """Serve, and yield the base URL; the server's logs go to tmp_path, its
+    stdout there too (output.log) or, with stdout="pipe", into a pipe read
+    as gunicorn writes (as Docker reads a container's stdout)."""
     port = free_port()
     environment = {**os.environ, "WEB_CONCURRENCY": "2",
                    "GUNICORN_ACCESSLOG": str(tmp_path / "access.log"), **(env or {})}
@@ -47,19 +71,31 @@ def gunicorn(tmp_path, env=None, config=CONFIG, app=None):
             "--error-logfile", str(tmp_path / "error.log"), *([app] if app else [])]
     with open(tmp_path / "output.log", "ab") as output:
         process = subprocess.Popen(argv, env=environment, cwd=REPO, stdin=subprocess.DEVNULL,
-                                   stdout=output, stderr=output)
-    base = f"http://127.0.0.1:{port}"
+                                   stdout=subprocess.PIPE if stdout == "pipe" else output, stderr=output)
+    base = Served(f"http://127.0.0.1:{port}")
+    base.process, base.chunks = process, []
+    reader = threading.Thread(target=_read_all, args=(process.stdout, base.chunks), daemon=True)
+    if stdout == "pipe":
+        reader.start()
     try:
         wait_until(lambda: _answers(base, process, tmp_path), timeout=30, interval=0.1,
                    message="gunicorn to answer")
         yield base
     finally:
-        process.terminate()
+        if process.poll() is None:
+            process.terminate()
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+        if stdout == "pipe":
+            reader.join(timeout=10)
+
+
+def _read_all(pipe, chunks):
+    while chunk := pipe.read1(65536):
+        chunks.append(chunk)
 
 
 def _answers(base, process, tmp_path):

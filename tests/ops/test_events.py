@@ -14,7 +14,7 @@ from ops import events
 from ops.state_changes import StateChangeReporter
 from routing import health
 from routing.health import server_state_changed
-from tests.blog.html_forms import comment_form
+from tests.fixtures.html_forms import comment_form
 from tests.fixtures import cluster
 from tests.fixtures.factories import PostFactory
 from tests.fixtures.wsgi import request

@@ -1,0 +1,97 @@
+"""deploy/gthread_worker.py, run for real: a gthread worker whose threads are
+all busy leaves a new connection to a worker that can serve it."""
+import json
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+
+from tests.deploy.gunicorn_server import get, gunicorn
+from tests.fixtures.cluster import REPO, wait_until
+
+PROBE_APP = "tests.deploy.gunicorn_probe_app:application"
+STOCK_GTHREAD = REPO / "tests" / "deploy" / "gunicorn_stock_gthread.conf.py"
+# Two workers of one thread each: one slow request makes a worker busy.
+ONE_THREAD_EACH = {"GUNICORN_WORKER_CLASS": "gthread", "GUNICORN_THREADS": "1", "WEB_CONCURRENCY": "2"}
+SLOW = 4  # seconds the first request holds its worker's thread
+
+
+def ss(*args):
+    return subprocess.run(["ss", "-tnpH", *args], capture_output=True, text=True, timeout=10).stdout
+
+
+def waiting_or_taken(port, busy_pid):
+    """The second connection is either queued on the listening socket (no
+    worker took it) or already taken by the busy worker."""
+    queued = any(line.split()[1] == "1" for line in ss("-l", f"( sport = :{port} )").splitlines())
+    taken = ss("state", "established", f"( sport = :{port} )").count(f"pid={busy_pid},") >= 2
+    return queued or taken
+
+
+def second_request_while_first_is_busy(base):
+    """Worker A serves a SLOW-second request on its only thread; worker B is
+    stopped (SIGSTOP) while a second connection arrives, then resumed:
+    (pid that served the slow request, pid that served the second one,
+    whether the second was answered while the slow one still slept)."""
+    port = int(base.rsplit(":", 1)[1])
+    wait_until(lambda: len(base.worker_pids()) == 2, timeout=30, message="both workers to start")
+    answers, started = {}, time.monotonic()
+
+    def ask(name, query=""):
+        answers[name] = get(f"{base}/__deploy_probe__{query}")
+        answers[f"{name} at"] = time.monotonic()
+
+    slow = threading.Thread(target=ask, args=("slow", f"?sleep={SLOW}"))
+    slow.start()
+    busy = wait_until(lambda: re.search(r"pid=(\d+),", ss("state", "established", f"( sport = :{port} )")),
+                      timeout=10, message="a worker to take the slow request")
+    busy_pid = int(busy.group(1))
+    [idle_pid] = base.worker_pids() - {busy_pid}
+    os.kill(idle_pid, signal.SIGSTOP)
+    try:
+        second = threading.Thread(target=ask, args=("second",))
+        second.start()
+        wait_until(lambda: waiting_or_taken(port, busy_pid), timeout=10, message="the second connection")
+    finally:
+        os.kill(idle_pid, signal.SIGCONT)
+    for thread in (second, slow):
+        thread.join(timeout=30)
+    pid = {name: json.loads(answers[name][2])["worker_pid"] for name in ("slow", "second")}
+    # The slow request was sent at `started` and sleeps SLOW seconds on the server.
+    return pid["slow"], pid["second"], answers["second at"] - started < SLOW
+
+
+def test_gunicorns_gthread_queues_a_connection_behind_a_busy_thread(tmp_path):
+    """Check the bad case: gunicorn's own gthread worker, its only thread
+    busy, still takes a new connection, which then waits for that thread
+    although another worker is free (with keep-alive, every later request
+    on that connection would queue there too)."""
+    with gunicorn(tmp_path, env=ONE_THREAD_EACH, config=STOCK_GTHREAD, app=PROBE_APP) as base:
+        slow_pid, second_pid, answered_meanwhile = second_request_while_first_is_busy(base)
+    assert second_pid == slow_pid and not answered_meanwhile
+
+
+def test_a_busy_worker_leaves_a_new_connection_to_a_free_one(tmp_path):
+    """Check that the project's gthread worker, its only thread busy, leaves
+    the new connection in the socket's queue, where the other worker takes
+    it and answers at once."""
+    with gunicorn(tmp_path, env=ONE_THREAD_EACH, app=PROBE_APP) as base:
+        slow_pid, second_pid, answered_meanwhile = second_request_while_first_is_busy(base)
+    assert second_pid != slow_pid and answered_meanwhile
+
+
+def test_a_paused_worker_takes_connections_again_once_a_thread_is_free(tmp_path):
+    """Check that a worker that stopped accepting while busy accepts again:
+    with one worker of one thread, requests after a slow one are served."""
+    env = {**ONE_THREAD_EACH, "WEB_CONCURRENCY": "1"}
+    with gunicorn(tmp_path, env=env, app=PROBE_APP) as base:
+        answers = []
+        threads = [threading.Thread(target=lambda: answers.append(get(f"{base}/__deploy_probe__?sleep=0.2")[0]))
+                   for _ in range(5)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    assert answers == [200] * 5
