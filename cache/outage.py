@@ -1,22 +1,28 @@
 """What the page cache does about a Redis outage (cache/redis_guard.py
 detects it).
 
-- Redis goes away: the memory tier is cleared (it can no longer follow
-  invalidations), pages are rendered from the database, ops is told once.
-- Before it is trusted again: the cache generation is bumped (pages cached
-  before the outage are unreachable: invalidations may have been lost), and
-  the `all` tag's record is raised to the primary's position, so a fill from
-  a replica still behind a lost invalidation is refused too.
-- Then the memory tier starts afresh and ops is told it is back.
+- Redis goes away (or one call was too slow): pages are rendered from the
+  database and ops is told once. The memory tier needs no clearing: it can
+  no longer read the invalidation log, so it stops serving within
+  PAGE_CACHE_MEMORY_SECONDS by itself.
+- Before it is trusted again, if an invalidation of this process could not
+  be recorded meanwhile: the cache generation is bumped (every page cached
+  before is unreachable) and the `all` tag's record is raised to the
+  primary's position, so a fill from a replica still behind the lost
+  invalidation is refused too. Without a lost invalidation nothing cached
+  is wrong, and nothing is thrown away: a slow call under load must not
+  cost the whole cache.
+- Then ops is told it is back; the memory tier follows the log again from
+  where it stopped (or starts afresh on a gap, a new generation or epoch).
 """
 import logging
+import threading
 
 from django.db import DatabaseError
 from django.dispatch import Signal
 
 from routing.lsn import current_primary_lsn
 
-from . import memory
 from .redis_guard import Policy
 from .redis_keys import ALL_TAG, GENERATION_KEY, now_ms, tag_key
 
@@ -25,26 +31,35 @@ logger = logging.getLogger(__name__)
 # kwargs: state ("open" or "closed"), reason. Ops turns it into one Sentry event per change.
 redis_state_changed = Signal()
 
+_invalidation_lost = threading.Event()
+
+
+def invalidation_lost():
+    """An invalidation of this process may not have reached Redis."""
+    _invalidation_lost.set()
+
 
 def redis_lost(error):
-    memory.clear()
     logger.warning("page cache: Redis unreachable (%s); serving from the database", error)
     redis_state_changed.send(sender=Policy, state="open", reason=str(error))
 
 
 def before_trusting_redis_again(client):
+    if not _invalidation_lost.is_set():
+        return
     client.incr(GENERATION_KEY)
+    _invalidation_lost.clear()
     try:
         lsn = current_primary_lsn()
     except DatabaseError as error:
         logger.info("page cache: no floor after the outage (primary unreachable: %s)", error)
         return
     client.set(tag_key(ALL_TAG), f"{lsn} {now_ms()}")
+    logger.warning("page cache: an invalidation was lost during the outage; entries cached before it are invalid")
 
 
 def redis_back():
-    memory.clear()
-    logger.warning("page cache: Redis is back; entries cached before the outage are now invalid")
+    logger.warning("page cache: Redis is back")
     redis_state_changed.send(sender=Policy, state="closed", reason="redis answered again")
 
 

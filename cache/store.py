@@ -9,6 +9,7 @@ from routing.lsn import current_primary_lsn
 from . import conf, scripts
 from .connection import redis_guard
 from .entry import PageCacheEntry
+from .outage import invalidation_lost
 from .redis_keys import EPOCH_KEY, GENERATION_KEY, LOG_KEY, STATS_KEY, key_prefix, lease_key, now_ms
 
 FRESH, INVALIDATED, BEHIND_PIN, PAST_TTL, ABSENT = 1, 2, 3, 4, 0
@@ -88,13 +89,15 @@ def release_lease(full_key, lease_token):
 
 def record_invalidation(tags):
     """Raise each tag's record to the primary's LSN now (after the commit).
-    If Redis is out, the guard opens and its closing bumps the generation."""
+    If Redis does not take it, the outage policy bumps the generation when
+    Redis is trusted again (cache/outage.py)."""
     lsn = current_primary_lsn()
 
     def run(client):
         return _scripts_for(client).invalidate(keys=list(tags), args=[lsn, now_ms(), " ".join(tags)])
 
-    redis_guard().call(run)
+    if redis_guard().call(run) is None:
+        invalidation_lost()
     return lsn
 
 

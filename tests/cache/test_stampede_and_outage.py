@@ -89,3 +89,18 @@ def test_entries_from_before_an_outage_are_not_served_after_it(app, redis_client
                        and not redis_guard().is_open, timeout=10, message="the breaker to close")
     assert redis_client.get("pc:gen") is not None
     assert "lost-invalidation" in request(app, "/c/groups/").text
+
+
+def test_an_outage_that_lost_no_invalidation_keeps_the_cache(app, redis_client):
+    """Check that a Redis too slow for a moment (the guard opens, as it would on
+    one slow call under load), with no invalidation lost meanwhile, does not
+    throw the whole cache away: same generation, the entry still a hit."""
+    request(app, "/c/groups/")
+    generation = redis_client.get("pc:gen")
+    redis_client.execute_command("CLIENT", "PAUSE", "1500", "ALL")
+    assert request(app, "/c/groups/?page=2").status == 200
+    assert redis_guard().is_open
+    cluster.wait_until(lambda: request(app, "/c/groups/?page=3").status == 200
+                       and not redis_guard().is_open, timeout=10, message="the breaker to close")
+    assert redis_client.get("pc:gen") == generation
+    assert request(app, "/c/groups/").headers["X-Cache"] == "HIT"
