@@ -6,10 +6,10 @@ detects it).
   no longer read the invalidation log, so it stops serving within
   PAGE_CACHE_MEMORY_SECONDS by itself.
 - Before it is trusted again, if an invalidation of this process could not
-  be recorded meanwhile: the cache generation is bumped (every page cached
-  before is unreachable) and the `all` tag's record is raised to the
-  primary's position, so a fill from a replica still behind the lost
-  invalidation is refused too. Without a lost invalidation nothing cached
+  be recorded meanwhile, or Redis lost its data (restarted): the cache
+  generation is bumped (every page cached before is unreachable) and the
+  `all` tag's record is raised to the primary's position, so a fill from a
+  replica still behind the lost invalidation is refused too. Without a lost invalidation nothing cached
   is wrong, and nothing is thrown away: a slow call under load must not
   cost the whole cache.
 - Then ops is told it is back; the memory tier follows the log again from
@@ -45,7 +45,10 @@ def redis_lost(error):
 
 
 def before_trusting_redis_again(client):
-    if not _invalidation_lost.is_set():
+    # No `all` record (raised at every such recovery, never expiring, never
+    # evicted): Redis lost its data, tag records included, so a fill from a
+    # replica behind an invalidation it forgot would be accepted.
+    if not _invalidation_lost.is_set() and client.exists(tag_key(ALL_TAG)):
         return
     client.incr(GENERATION_KEY)
     _invalidation_lost.clear()

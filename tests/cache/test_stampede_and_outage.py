@@ -95,6 +95,7 @@ def test_an_outage_that_lost_no_invalidation_keeps_the_cache(app, redis_client):
     """Check that a Redis too slow for a moment (the guard opens, as it would on
     one slow call under load), with no invalidation lost meanwhile, does not
     throw the whole cache away: same generation, the entry still a hit."""
+    redis_client.set("pc:tag:all", "1 1")  # as after any earlier recovery: Redis kept its data
     request(app, "/c/groups/")
     generation = redis_client.get("pc:gen")
     redis_client.execute_command("CLIENT", "PAUSE", "1500", "ALL")
@@ -104,3 +105,17 @@ def test_an_outage_that_lost_no_invalidation_keeps_the_cache(app, redis_client):
                        and not redis_guard().is_open, timeout=10, message="the breaker to close")
     assert redis_client.get("pc:gen") == generation
     assert request(app, "/c/groups/").headers["X-Cache"] == "HIT"
+
+
+def test_a_redis_that_lost_its_data_gets_a_floor_before_it_is_trusted_again(app, redis_client):
+    """Check that when Redis comes back empty (a restart: the tag records of
+    earlier invalidations are gone), the `all` record is raised to the
+    primary's position, so a replica behind a forgotten invalidation cannot fill."""
+    request(app, "/c/groups/")
+    assert redis_client.get("pc:tag:all") is None  # emptied, as a restarted Redis is
+    redis_client.execute_command("CLIENT", "PAUSE", "1500", "ALL")
+    assert request(app, "/c/groups/?page=2").status == 200
+    cluster.wait_until(lambda: request(app, "/c/groups/?page=3").status == 200
+                       and not redis_guard().is_open, timeout=10, message="the breaker to close")
+    floor = int(redis_client.get("pc:tag:all").split()[0])
+    assert floor >= cluster.primary_lsn() - 1024 * 1024 and floor > 0
