@@ -149,6 +149,22 @@ def set_delay(config, name, delay):
         raise SystemExit(f"[stack] {member.alias}: the delay {delay} was not applied within 30s")
 
 
+def pause_replay(config, name, paused):
+    """Replay paused on a standby (it serves an old snapshot) or resumed.
+    Patroni resumes a paused replay by itself unless the cluster is in
+    maintenance mode, so the cluster is in it while any standby is paused:
+    no automatic failover meanwhile (docs/failover.md)."""
+    member = config.member(name)
+    if paused:
+        cluster.set_maintenance(config, True)
+        postgres.set_replay_paused(member.port, True)
+        return
+    postgres.set_replay_paused(member.port, False)
+    running = [m for m in config.members if patroni.postmaster_pid(config, m)]
+    if not any(postgres.replay_paused(m.port) for m in running):
+        cluster.set_maintenance(config, False)
+
+
 def rebuild(config, name):
     """Throw a standby's data away and clone it again from the leader."""
     member = config.member(name)
@@ -181,7 +197,7 @@ def main(argv=None):
         lead = cluster.leader(config)
         print(f"{lead.alias} {lead.name} {lead.port}" if lead else "none")
     elif command in ("pause", "resume"):
-        postgres.set_replay_paused(config.member(_one(args)).port, command == "pause")
+        pause_replay(config, _one(args), command == "pause")
     elif command == "delay":
         set_delay(config, *_two(args))
     elif command in ("start", "stop"):

@@ -134,6 +134,28 @@ def wait_for_a_leader(config, timeout):
                              timeout, interval=0.2)
 
 
+def set_maintenance(config, on, timeout=30):
+    """Patroni's maintenance mode (what `patronictl pause` does), on or off,
+    once every running agent has seen it. In it Patroni neither fails over
+    nor starts, stops or resumes PostgreSQL; out of it, every agent resumes a
+    standby's paused replay at its next loop (Patroni's answer to PostgreSQL
+    14+ pausing replay by itself), so a pause needs it."""
+    running = [m for m in config.members if patroni.agent_pid(config, m)]
+    if not running:
+        raise SystemExit("[stack] no Patroni agent is running")
+    status, answer = patroni.api(leader(config) or running[0], "/config", {"pause": True if on else None},
+                                 method="PATCH")
+    if status != 200:
+        raise SystemExit(f"[stack] maintenance mode {'on' if on else 'off'} refused: {status} {answer}")
+
+    def seen_by_all():
+        views = [patroni.api(member, "/patroni")[1] for member in running]
+        return all(isinstance(view, dict) and bool(view.get("pause")) == on for view in views)
+
+    if not system.wait_until(seen_by_all, timeout, interval=0.1):
+        raise SystemExit(f"[stack] not every agent saw maintenance mode {'on' if on else 'off'} in {timeout}s")
+
+
 def apply_cluster_settings(config):
     """Make etcd's cluster-wide settings those of deploy/patroni/cluster.yml
     and the stack's own (Patroni writes them there only when it initialises

@@ -43,6 +43,10 @@ def set_replay_paused(port, paused):
     psql(port, f"SELECT pg_wal_replay_{verb}()")
 
 
+def replay_paused(port):
+    return psql(port, "SELECT pg_is_in_recovery() AND pg_is_wal_replay_paused()", check=False) == "t"
+
+
 def apply_delay_is(port, delay):
     """True once the standby on `port` applies WAL `delay` (e.g. '2s') late."""
     matches = psql(port, "SELECT setting::bigint = (extract(epoch FROM %s::interval) * 1000)::bigint "

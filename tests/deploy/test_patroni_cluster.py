@@ -2,8 +2,8 @@
 commits wait for the synchronous standby, writes go on with every standby
 lost (non-strict mode), a lost leader's host is replaced by the synchronous
 standby and comes back as a standby by pg_rewind, a short outage of the
-leader keeps it the leader, and the stack tool's settings survive Patroni's
-management of postgresql.conf.
+leader keeps it the leader, and the stack tool's pause and delay survive
+Patroni's management of PostgreSQL.
 
 Every test leaves the first member leading with both others streaming, as
 the rest of the suite expects. Raw connections to each member's port, never
@@ -203,6 +203,33 @@ def test_losing_the_leaders_host_promotes_the_synchronous_standby_and_it_rejoins
     assert writable(FIRST)
 
 
+def loops_of(member):
+    """How many HA loops the member's agent has logged ("... I am (pg1), ...")."""
+    return patroni.log_file(STACK, member).read_text().count(f"I am ({member.name})")
+
+
+def wait_for_two_loops(member):
+    """Until the agent has surely run one whole HA loop from now."""
+    seen = loops_of(member)
+    cluster.wait_until(lambda: loops_of(member) >= seen + 2, timeout=15, message=f"two loops of {member.name}")
+
+
+def test_patroni_resumes_a_bare_replay_pause_but_not_the_tools():
+    """Check that pg_wal_replay_pause() alone is undone by Patroni (PostgreSQL
+    14+ pauses replay by itself on some parameter changes, so every agent
+    resumes a paused standby), while `localstack.py pause`, which puts the
+    cluster in maintenance mode first, holds across Patroni's loops."""
+    paused = "SELECT pg_is_wal_replay_paused()"
+    query(SECOND, "SELECT pg_wal_replay_pause()")
+    cluster.wait_until(lambda: query(SECOND, paused) == [(False,)], timeout=15, message="Patroni to resume replay")
+    with cluster.replay_paused(SECOND.alias):
+        wait_for_two_loops(SECOND)
+        assert query(SECOND, paused) == [(True,)]
+        assert patroni.api(FIRST, "/patroni")[1].get("pause") is True
+    assert query(SECOND, paused) == [(False,)]
+    assert "pause" not in patroni.api(FIRST, "/patroni")[1]
+
+
 def test_patroni_reverts_alter_system_on_a_standby_but_keeps_the_tools_delay():
     """Check that recovery_min_apply_delay set with ALTER SYSTEM (how the
     stack tool did it before Patroni) is undone by Patroni within a few of its
@@ -214,6 +241,7 @@ def test_patroni_reverts_alter_system_on_a_standby_but_keeps_the_tools_delay():
     cluster.wait_until(lambda: query(SECOND, setting)[0][0] == "0", timeout=20,
                        message="Patroni to put its own value back")
     with cluster.apply_delay(SECOND.alias, "1500ms"):
+        wait_for_two_loops(SECOND)
         value, source = query(SECOND, setting)[0]
         assert value == "1500"
         assert source == str(patroni.data_dir(STACK, SECOND) / "postgresql.conf")
