@@ -62,23 +62,28 @@ def up(config, with_web):
 
 
 def start_databases(config):
-    """etcd, then the members. From cold, the first member starts alone so
-    that it wins the leader race (or bootstraps the cluster) and leads, as
-    SPEC's ports promise; should another member still take the lead (it
-    led when the stack stopped), a switchover gives it back."""
+    """etcd, then the members' agents, all at once. From cold, the first
+    member must take the lead (SPEC's ports say so): the others start barred
+    from it (Patroni's `nofailover` tag: no bootstrap, no leader race), clone
+    or follow it as soon as it leads, and are freed then. Should it not be
+    allowed to lead (another led when the stack stopped), whoever may lead
+    does, and a switchover hands the lead to it."""
     etcd.start(config)
     postgres.adopt_pre_patroni_state(config)
+    first = config.members[0]
     cold = not any(patroni.agent_pid(config, m) for m in config.members)
-    first, *others = config.members
-    if not patroni.agent_pid(config, first):
-        patroni.write_config(config, first, config.replica_apply_delay)
-        patroni.start_agent(config, first)
-        if cold:
-            cluster.wait_for_a_leader(config, timeout=30)
-    for member in others:
+    first_leads = cold and cluster.may_lead_first(config, first)
+    barred = []
+    for member in config.members:
         if not patroni.agent_pid(config, member):
-            patroni.write_config(config, member, config.replica_apply_delay)
+            bar = first_leads and member != first
+            patroni.write_config(config, member, config.replica_apply_delay, {"nofailover": True} if bar else {})
             patroni.start_agent(config, member)
+            barred += [member] if bar else []
+    if barred:
+        cluster.wait_for_a_leader(config, timeout=60)
+        for member in barred:
+            patroni.reload(config, member, tags={})
     if cluster.wait_whole(config) != first and cold:
         cluster.switchover(config, first)
     cluster.apply_cluster_settings(config)

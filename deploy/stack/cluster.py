@@ -7,7 +7,7 @@ from it and which standby is synchronous. A member killed a moment ago may
 still be listed by Patroni until its key expires, so liveness is always
 checked on the processes themselves.
 """
-from . import patroni, postgres, system
+from . import etcd, patroni, postgres, system
 from .system import say
 
 
@@ -80,14 +80,17 @@ def kill(config, member, timeout=30):
 def whole(config):
     """The leader if it accepts writes and every other member whose agent runs
     streams from it, one of them synchronously as etcd's /sync key records
-    (only a standby listed there may be promoted); else None."""
+    (only a standby listed there may be promoted), and no member is barred
+    from promotion (see localstack.start_databases); else None."""
     lead = leader(config)
     if not lead or not writable(lead):
         return None
     others = [m.name for m in config.members if m != lead and patroni.agent_pid(config, m)]
     streams = streams_from(lead)
-    listed = {name for name, role in roles(config).items() if role == "sync_standby"}
-    if all(name in streams for name in others) and (not others or listed & set(streams)):
+    members = view(config).get("members", [])
+    listed = {item["name"] for item in members if item.get("role") == "sync_standby"}
+    barred = [item["name"] for item in members if item.get("tags", {}).get("nofailover")]
+    if all(name in streams for name in others) and (not others or listed & set(streams)) and not barred:
         return lead
     return None
 
@@ -127,6 +130,16 @@ def start(config, member, apply_delay, timeout=120):
                          f"(see {patroni.log_file(config, member)})")
     if leader(config):  # and ready for the next fault: a synchronous standby recorded
         wait_whole(config, timeout)
+
+
+def may_lead_first(config, member):
+    """Whether `member` may take the lead of a stopped cluster: Patroni lets
+    only the members etcd's /sync key names (the last leader and its
+    synchronous standby) lead, lest an acknowledged commit be lost."""
+    sync = etcd.read_cluster_key(config, "sync", patroni.NAMESPACE)
+    if not sync:
+        return True
+    return member.name == sync.get("leader") or member.name in (sync.get("sync_standby") or "").split(",")
 
 
 def wait_for_a_leader(config, timeout):

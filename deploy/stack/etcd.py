@@ -6,6 +6,7 @@ Production runs three on separate hosts (docs/failover.md). Its ports derive
 from the stack's (config.etcd_port, config.etcd_peer_port), so stacks and
 checkouts side by side never share one.
 """
+import base64
 import json
 import urllib.request
 
@@ -35,6 +36,21 @@ def healthy(config, timeout=1.0):
             return json.load(reply).get("health") == "true"
     except (OSError, ValueError):
         return False
+
+
+def read_cluster_key(config, name, namespace):
+    """The JSON value Patroni keeps under <namespace><cluster>/<name> (e.g.
+    `sync`), through etcd's v3 JSON gateway; None when absent or unreadable."""
+    key = f"{namespace}{config.cluster_name}/{name}".encode()
+    body = json.dumps({"key": base64.b64encode(key).decode()}).encode()
+    request = urllib.request.Request(f"{client_url(config)}/v3/kv/range", data=body,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=3) as reply:
+            found = json.load(reply).get("kvs") or []
+        return json.loads(base64.b64decode(found[0]["value"])) if found else None
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def start(config):

@@ -220,6 +220,11 @@ def reload(config, member, apply_delay=None, tags=None):
     if apply_delay is None:
         apply_delay = current["postgresql"]["recovery_conf"]["recovery_min_apply_delay"]
     write_config(config, member, apply_delay, current["tags"] if tags is None else tags)
-    status, answer = api(member, "/reload", body={}, method="POST")
+    def answered():
+        reply = api(member, "/reload", body={}, method="POST")
+        return reply if reply[0] is not None else None
+
+    # An agent still starting may not answer yet (it may even read the new files itself).
+    status, answer = system.wait_until(answered, 30, interval=0.2) or (None, "no answer in 30s")
     if status not in (200, 202):
         raise SystemExit(f"[stack] {member.alias} ({member.name}): reload refused: {status} {answer}")
