@@ -67,7 +67,7 @@ def start_databases(config):
     from it (Patroni's `nofailover` tag: no bootstrap, no leader race), clone
     or follow it as soon as it leads, and are freed then. Should it not be
     allowed to lead (another led when the stack stopped), whoever may lead
-    does, and a switchover hands the lead to it."""
+    does, and a switchover then hands the lead to the first member."""
     etcd.start(config)
     postgres.adopt_pre_patroni_state(config)
     first = config.members[0]
@@ -106,6 +106,7 @@ def down(config):
     standbys = [m for m in config.members if m != lead]
     for group in (standbys, [lead] if lead else []):
         stopped += [member.alias for member in patroni.stop(config, group)]
+    stopped += postgres.stop_pre_patroni_servers(config)
     if etcd.stop(config):
         stopped.append("etcd")
     system.say(f"stack {config.name}: stopped {', '.join(stopped) or 'nothing (was not running)'}")

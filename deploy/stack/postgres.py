@@ -59,18 +59,27 @@ def _literal(text):
     return "'" + text.replace("'", "''") + "'"
 
 
-def adopt_pre_patroni_state(config):
-    """A state folder from before Patroni: stop its servers (ours, by data
-    folder), keep the primary's data as the first member's, which Patroni
-    takes over as the leader, and drop the replicas (Patroni clones them)."""
-    old_primary = config.path("primary")
-    if not (old_primary / "PG_VERSION").exists():
-        return
-    say(f"state from before Patroni in {config.state_dir}: the primary's data becomes pg0's")
+def stop_pre_patroni_servers(config):
+    """Servers a checkout from before Patroni started in this state folder
+    (ours: found by their data folders); the names of those it stopped."""
+    stopped = []
     for name in PRE_PATRONI_FOLDERS:
         folder = config.path(name)
         if system.pid_alive(system.read_pid(folder / "postmaster.pid"), "postgres"):
             run([postgres_bin("pg_ctl"), "-D", str(folder), "-m", "fast", "-w", "-t", "60", "stop"])
+            stopped.append(name)
+    return stopped
+
+
+def adopt_pre_patroni_state(config):
+    """A state folder from before Patroni: stop its servers, keep the
+    primary's data as the first member's, which Patroni takes over as the
+    leader, and drop the replicas (Patroni clones them again)."""
+    old_primary = config.path("primary")
+    if not (old_primary / "PG_VERSION").exists():
+        return
+    say(f"state from before Patroni in {config.state_dir}: the primary's data becomes pg0's")
+    stop_pre_patroni_servers(config)
     for name in PRE_PATRONI_FOLDERS[1:]:
         shutil.rmtree(config.path(name), ignore_errors=True)
     (old_primary / "stack.conf").unlink(missing_ok=True)
