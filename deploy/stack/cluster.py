@@ -122,6 +122,9 @@ def start(config, member, apply_delay, timeout=120):
     the leader if the leader key is still its own (a restart within the ttl),
     else as a standby of the leader (after pg_rewind, or a fresh clone); then
     until the cluster is whole again (see `whole`)."""
+    if view(config).get("pause"):
+        raise SystemExit("[stack] the cluster is in maintenance mode (a standby's replay is paused), "
+                         "in which Patroni starts no PostgreSQL: `resume` it first")
     if not patroni.agent_pid(config, member):
         patroni.write_config(config, member, apply_delay)
         patroni.start_agent(config, member)
@@ -143,6 +146,7 @@ def may_lead_first(config, member):
 
 
 def wait_for_a_leader(config, timeout):
+    """Until some member leads and takes writes (true), or `timeout` (false)."""
     return system.wait_until(lambda: leader(config) is not None and writable(leader(config)),
                              timeout, interval=0.2)
 
