@@ -142,12 +142,16 @@ def test_a_commit_waits_for_the_synchronous_standby_unless_told_not_to(probe_tab
 
 
 def test_with_every_standby_lost_writes_go_on_and_the_standbys_rejoin(probe_table):
-    """Check non-strict synchronous mode: with both standbys' hosts lost, the
-    leader stops waiting for a standby and commits alone; started again, both
-    stream and one is synchronous again."""
-    cluster.stack_tool("stop", SECOND.alias)
-    cluster.stack_tool("stop", THIRD.alias)
+    """Check non-strict synchronous mode: with the synchronous standby's host
+    lost, commits go on (the other standby becomes the synchronous one); with
+    both lost, the leader stops waiting for a standby and commits alone;
+    started again, both stream and one is synchronous again."""
+    cluster.stack_tool("stop", synchronous_standby().alias)
     try:
+        one_left, outcome = insert_in_thread(FIRST, "one standby left")
+        one_left.join(timeout=10)
+        assert not one_left.is_alive() and outcome["notices"] == []
+        cluster.stack_tool("stop", THIRD.alias if patroni.agent_pid(STACK, THIRD) else SECOND.alias)
         assert query(FIRST, "SHOW synchronous_standby_names") == [("",)]
         alone, outcome = insert_in_thread(FIRST, "while alone")
         alone.join(timeout=10)
