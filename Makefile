@@ -1,6 +1,6 @@
 # The two commands: `make run` (serve the site) and `make test` (the suite).
-# Everything (venv, packages, PostgreSQL primary + 2 replicas, Redis) is set up
-# by the project itself; see README.md.
+# Everything (venv, packages, three PostgreSQL members under Patroni with etcd,
+# Redis) is set up by the project itself; see README.md and docs/failover.md.
 
 SHELL := /bin/bash
 PYTHON_BIN := $(shell command -v python3.11 || command -v python3)

@@ -5,6 +5,10 @@ data: `dev` (`make up`), `test` (`make test`) and `bench` (`make bench`).
 `dev` takes SPEC's ports, overridable with PG_PORT, REPLICA_PORTS, REDIS_PORT
 and WEB_PORT; the others derive theirs from STACK_PORT_BASE so two checkouts
 (or two helpers) can run their suites at once.
+
+From the first PostgreSQL port P: the three members' Patroni REST APIs on
+P+3, P+4, P+5 and etcd on P+6 (clients) and P+7 (peers); Redis on P+10 and
+the site on P+20 for the test and bench stacks.
 """
 import hashlib
 import os
@@ -19,6 +23,25 @@ REPO = Path(__file__).resolve().parents[2]
 # otherwise block that server's restart for a minute (TIME_WAIT).
 PORT_BASES = {"dev": (54320, 8000), "test": (25320, 25340), "bench": (26320, 26340)}
 REPLICA_NAMES = ("replica1", "replica2")
+# What the stack tool calls the members on the first, second and third port
+# (the Django aliases' names), whichever of them leads now.
+MEMBER_ALIASES = ("primary", *REPLICA_NAMES)
+# Offsets from the first PostgreSQL port (see the module docstring).
+API_PORT_OFFSET = 3
+ETCD_CLIENT_OFFSET, ETCD_PEER_OFFSET = 6, 7
+
+
+@dataclass(frozen=True)
+class Member:
+    """One PostgreSQL server under its Patroni agent."""
+    name: str       # Patroni's member name: pg0, pg1, pg2 (slots, synchronous_standby_names)
+    alias: str      # the stack tool's name: primary, replica1, replica2
+    port: int       # PostgreSQL
+    api_port: int   # Patroni's REST API
+
+    @property
+    def api_url(self):
+        return f"http://127.0.0.1:{self.api_port}"
 
 
 @dataclass
@@ -35,6 +58,34 @@ class StackConfig:
     def replicas(self):
         """(name, port) for each replica."""
         return list(zip(REPLICA_NAMES, self.replica_ports))
+
+    @property
+    def members(self):
+        """The three members, in port order: the first leads after a fresh start."""
+        ports = [self.pg_port, *self.replica_ports]
+        return [Member(f"pg{index}", alias, port, self.pg_port + API_PORT_OFFSET + index)
+                for index, (alias, port) in enumerate(zip(MEMBER_ALIASES, ports))]
+
+    def member(self, name):
+        """A member by its alias (primary, replica1, replica2) or its name (pg0...)."""
+        for member in self.members:
+            if name in (member.name, member.alias):
+                return member
+        choices = ", ".join(f"{m.alias} ({m.name})" for m in self.members)
+        raise SystemExit(f"[stack] unknown member {name!r}; choose one of {choices}")
+
+    @property
+    def etcd_port(self):
+        return self.pg_port + ETCD_CLIENT_OFFSET
+
+    @property
+    def etcd_peer_port(self):
+        return self.pg_port + ETCD_PEER_OFFSET
+
+    @property
+    def cluster_name(self):
+        """Patroni's scope: the cluster's name in etcd and in patronictl's output."""
+        return f"blog-{self.name}"
 
     def path(self, *parts):
         return self.state_dir.joinpath(*parts)
@@ -54,6 +105,10 @@ class StackConfig:
             "PG_PORT": str(self.pg_port),
             "REPLICA_PORTS": ",".join(str(p) for p in self.replica_ports),
             "REDIS_PORT": str(self.redis_port),
+            # For tools that watch the cluster (bench/failover.py): the
+            # members' Patroni REST APIs, in port order, and etcd.
+            "STACK_PATRONI_URLS": ",".join(m.api_url for m in self.members),
+            "STACK_ETCD_URL": f"http://127.0.0.1:{self.etcd_port}",
         }
 
 
@@ -79,7 +134,19 @@ def load(name=None):
         replica_apply_delay=os.environ.get("REPLICA_APPLY_DELAY", "0"),
     )
     config.state_dir = state_dir_for(name)
+    _refuse_port_clashes(config)
     return config
+
+
+def _refuse_port_clashes(config):
+    """REPLICA_PORTS, REDIS_PORT or WEB_PORT set onto a port the stack derives
+    (Patroni's REST APIs, etcd) would fail later and obscurely; say it now."""
+    ports = [*(p for m in config.members for p in (m.port, m.api_port)),
+             config.etcd_port, config.etcd_peer_port, config.redis_port, config.web_port]
+    clashes = sorted({p for p in ports if ports.count(p) > 1})
+    if clashes:
+        raise SystemExit(f"[stack] port(s) {clashes} used twice by stack {config.name}; "
+                         f"Patroni's APIs and etcd take PG_PORT+3 to PG_PORT+7")
 
 
 def _ports(text, pg_port):

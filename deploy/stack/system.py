@@ -1,8 +1,9 @@
 """The machine side of the local stack: binaries, the unprivileged user, processes.
 
 PostgreSQL refuses to run as root, and CI runs as root, so when we are root
-the servers run as the system user `blogstack` (created on first use).
-Missing server packages are installed with apt-get when we are root.
+the servers (PostgreSQL, its Patroni agents, etcd, Redis) run as the system
+user `blogstack` (created on first use). Missing server packages are
+installed with apt-get when we are root; otherwise we name them.
 """
 import glob
 import os
@@ -16,7 +17,14 @@ import time
 from pathlib import Path
 
 RUN_USER = "blogstack"
-PACKAGES = {"postgres": "postgresql (15)", "redis-server": "redis-server"}
+# program -> the Debian packages that bring it (Patroni's etcd3 support
+# needs python3-etcd; etcdctl, from etcd-client, is for people).
+PACKAGES = {
+    "postgres": ["postgresql"],
+    "redis-server": ["redis-server"],
+    "patroni": ["patroni", "python3-etcd"],
+    "etcd": ["etcd-server", "etcd-client"],
+}
 
 
 def say(message):
@@ -90,18 +98,45 @@ def redis_bin():
     return shutil.which("redis-server") or (install_or_explain("redis-server") or shutil.which("redis-server"))
 
 
+def program(name):
+    """Path of a Debian-packaged program (patroni, etcd),
+    installing its packages if needed."""
+    found = shutil.which(name, path=SYSTEM_PATH)
+    if not found:
+        install_or_explain(name)
+        found = shutil.which(name, path=SYSTEM_PATH)
+    if not found:
+        raise SystemExit(f"[stack] {name} still missing after installing {' '.join(PACKAGES[name])}")
+    return found
+
+
+# Debian's own programs, never a virtualenv's or pyenv's: Patroni must run on
+# the Python its Debian packages were installed for.
+SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
+
+
 def install_or_explain(binary):
-    package = {"postgres": "postgresql", "redis-server": "redis-server"}[binary]
+    packages = PACKAGES[binary]
     if not is_root() or not shutil.which("apt-get"):
         raise SystemExit(
-            f"[stack] {binary} is missing. Install the Debian package {PACKAGES[binary]}, "
-            f"e.g. `sudo apt-get install -y {package}`, then run this again."
+            f"[stack] {binary} is missing. Install the Debian packages {', '.join(packages)} "
+            f"(PostgreSQL 15, Patroni 3, etcd 3.4 on Debian 12), "
+            f"e.g. `sudo apt-get install -y {' '.join(packages)}`, then run this again."
         )
-    say(f"{binary} is missing: installing {package} with apt-get")
+    say(f"{binary} is missing: installing {' '.join(packages)} with apt-get")
     _no_default_cluster()
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", package], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", *packages], check=True, env=env)
+    if "etcd-server" in packages:
+        _no_system_etcd()
+
+
+def _no_system_etcd():
+    """Debian's etcd-server enables and starts a machine-wide etcd on
+    2379/2380 where systemd runs; the stacks run their own, so stop that one."""
+    if Path("/run/systemd/system").exists():
+        subprocess.run(["systemctl", "disable", "--now", "etcd"], capture_output=True)
 
 
 def _no_default_cluster():
@@ -131,6 +166,51 @@ def read_pid(pidfile):
         return int(Path(pidfile).read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return None
+
+
+def spawn(argv, logfile, env, cwd):
+    """Start a long-running server in the background as the unprivileged user,
+    in a session of its own; its pid (not a wrapper's: SIGKILL must reach it)."""
+    identity = {}
+    if is_root():
+        entry = pwd.getpwnam(RUN_USER)
+        identity = {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+    with open(logfile, "ab") as log:
+        process = subprocess.Popen(argv, stdout=log, stderr=log, stdin=subprocess.DEVNULL, env=env,
+                                   cwd=cwd, start_new_session=True, **identity)
+    return process.pid
+
+
+def descendants(pid):
+    """Every process below `pid` (children, their children...), from /proc."""
+    children = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, pending = [], list(children.get(pid, []))
+    while pending:
+        child = pending.pop()
+        found.append(child)
+        pending.extend(children.get(child, []))
+    return found
+
+
+def kill_tree(pid, expect, timeout=10.0):
+    """SIGKILL a process we started and everything below it at once, as a
+    machine losing power would; wait until they are gone."""
+    if not pid_alive(pid, expect):
+        return False
+    victims = [pid, *descendants(pid)]
+    for victim in victims:
+        try:
+            os.kill(victim, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    wait_until(lambda: not any(pid_alive(v) for v in victims), timeout)
+    return True
 
 
 def stop_pid(pid, expect, timeout=10.0, sig=signal.SIGTERM):
@@ -165,9 +245,11 @@ def wait_port_free(port, timeout=70):
 
 
 def wait_until(predicate, timeout, interval=0.05):
+    """The predicate's first true value within `timeout` seconds, else its last."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if predicate():
-            return True
+        value = predicate()
+        if value:
+            return value
         time.sleep(interval)
     return predicate()

@@ -18,6 +18,7 @@ from tests.fixtures.cluster import REPO
 COMPOSE_FILE = REPO / "docker-compose.yml"
 ENV_EXAMPLE = REPO / ".env.example"
 DOCKERFILE = REPO / "deploy" / "Dockerfile"
+PATRONI_DOCKERFILE = REPO / "deploy" / "patroni" / "Dockerfile"
 SCHEMA = REPO / "deploy" / "compose" / "compose-spec.json"
 # ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}, ${NAME?error}; not $${...}.
 INTERPOLATION = re.compile(r"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}")
@@ -31,6 +32,19 @@ def load_compose():
 def interpolations():
     """(name, operator, argument) for every ${...} in the compose file."""
     return INTERPOLATION.findall(COMPOSE_FILE.read_text())
+
+
+def interpolated(text, values):
+    """`text` with each ${...} replaced as compose would, from `values`
+    (the .env a deployment has) or else the default the expression carries."""
+    def value(match):
+        name, operator, argument = match.groups()
+        if name in values:
+            return values[name]
+        if operator and operator.endswith("-"):
+            return argument
+        raise KeyError(f"${{{name}}} has no value and no default")
+    return INTERPOLATION.sub(value, text)
 
 
 def env_file_assignments(path, include_commented=False):
@@ -69,9 +83,9 @@ def environment_of(service):
     return set(environment)
 
 
-def dockerfile_final_stage():
+def dockerfile_final_stage(dockerfile=DOCKERFILE):
     """Instructions (keyword, rest) of the Dockerfile's last stage, lines joined."""
-    text = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
+    text = re.sub(r"\\\n", " ", Path(dockerfile).read_text())
     instructions = []
     for line in text.splitlines():
         line = line.strip()

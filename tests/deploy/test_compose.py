@@ -2,9 +2,11 @@
 needs: checked without a Docker engine, against the Compose specification's
 schema and against the code itself (see compose_file.py)."""
 import json
+import re
 
 import jsonschema
 import pytest
+import yaml
 
 from tests.deploy import compose_file
 from tests.fixtures.cluster import REPO
@@ -87,7 +89,7 @@ def test_env_example_holds_no_secret():
     the committed .env.example, and that it serves plain HTTP."""
     values = compose_file.env_file_assignments(compose_file.ENV_EXAMPLE)
     required = {name for name, operator, _ in compose_file.interpolations() if operator.endswith("?")}
-    assert {"SECRET_KEY", "POSTGRES_PASSWORD", "REPLICATION_PASSWORD"} <= required
+    assert {"SECRET_KEY", "POSTGRES_PASSWORD", "REPLICATION_PASSWORD", "REWIND_PASSWORD"} <= required
     assert {name: values[name] for name in required} == {name: "" for name in required}
     assert values["HTTPS"] == "off" and values["DEBUG"] == "off"
 
@@ -101,55 +103,44 @@ def test_env_example_does_not_override_the_image_version():
 
 def test_healthy_conditions_point_at_services_with_a_healthcheck(compose):
     """Check that every `service_healthy` dependency has a healthcheck to wait
-    for (the image's HEALTHCHECK counts for services built from it)."""
-    image_has_check = any(k == "HEALTHCHECK" for k, _ in compose_file.dockerfile_final_stage())
+    for (the HEALTHCHECK of the Dockerfile a service is built from counts)."""
     for name, service in compose["services"].items():
         for target, dependency in (service.get("depends_on") or {}).items():
             if dependency["condition"] != "service_healthy":
                 continue
             check = compose["services"][target].get("healthcheck")
-            built = bool(compose["services"][target].get("build"))
-            has_check = (check and not check.get("disable")) or (check is None and built and image_has_check)
+            build = compose["services"][target].get("build")
+            image_has_check = bool(build) and any(
+                keyword == "HEALTHCHECK"
+                for keyword, _ in compose_file.dockerfile_final_stage(REPO / build["dockerfile"]))
+            has_check = (check and not check.get("disable")) or (check is None and image_has_check)
             assert has_check, f"{name} waits for {target} to be healthy, but it has no healthcheck"
 
 
 def test_site_starts_after_a_successful_one_shot_migration(compose):
-    """Check that migrate runs once, on a healthy primary, and that web and the
-    scheduler start only after it completed successfully."""
+    """Check that migrate runs once, when every database member is healthy
+    (the cluster has a leader), and that web and the scheduler start only
+    after it completed successfully."""
     services = compose["services"]
     assert services["migrate"]["command"][:3] == ["python", "manage.py", "migrate"]
     assert services["migrate"]["restart"] == "no"
-    assert services["migrate"]["depends_on"]["primary"]["condition"] == "service_healthy"
+    assert {member: dependency["condition"] for member, dependency in services["migrate"]["depends_on"].items()} \
+        == {"pg0": "service_healthy", "pg1": "service_healthy", "pg2": "service_healthy"}
     for name in ("web", "scheduler"):
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert services["scheduler"]["command"] == ["python", "deploy/scheduler.py"]
 
 
-def test_replicas_stream_from_the_primary_through_their_own_slots(compose):
-    """Check that each replica runs the bootstrap script with its own slot and
-    the primary's server settings, and that the primary is set up for them."""
-    services = compose["services"]
-    primary_command = services["primary"]["command"]
-    for setting in ("--wal_level=replica", "--max_slot_wal_keep_size=1GB"):
-        assert setting in primary_command
-    replicas = {name: s for name, s in services.items() if "replica-entrypoint.sh" in " ".join(s.get("entrypoint", []))}
-    assert {"replica1", "replica2"} <= set(replicas)
-    slots = [s["environment"]["REPLICA_SLOT"] for s in replicas.values()]
-    assert len(set(slots)) == len(slots)
-    for replica in replicas.values():
-        assert replica["image"] == "postgres:15"
-        assert replica["command"] == primary_command
-        assert replica["depends_on"]["primary"]["condition"] == "service_healthy"
-    init_mount = [v for v in services["primary"]["volumes"] if "docker-entrypoint-initdb.d" in v]
-    assert init_mount and init_mount[0].startswith("./deploy/compose/primary-init.sh:")
-
-
-def test_the_lagging_replica_runs_only_under_its_profile(compose):
-    """Check that the demo's lagging replica is opt-in and applies WAL late."""
-    lagging = compose["services"]["replica-lagging"]
+def test_the_lagging_member_runs_only_under_its_profile(compose):
+    """Check that the demo's lagging member is opt-in (the only service with a
+    profile), applies WAL late and is never promoted nor synchronous."""
+    lagging = compose["services"]["pg-lagging"]
     assert lagging["profiles"] == ["lagging"]
-    assert lagging["environment"]["RECOVERY_MIN_APPLY_DELAY"]
-    assert all("profiles" not in s for name, s in compose["services"].items() if name != "replica-lagging")
+    assert all("profiles" not in s for name, s in compose["services"].items() if name != "pg-lagging")
+    [mounted] = lagging["configs"]
+    settings = yaml.safe_load(compose_file.interpolated(compose["configs"][mounted["source"]]["content"], {}))
+    assert settings["postgresql"]["recovery_conf"]["recovery_min_apply_delay"] == "5s"
+    assert settings["tags"] == {"nofailover": True, "nosync": True}
 
 
 def test_redis_evicts_only_keys_with_a_ttl(compose):
@@ -162,10 +153,13 @@ def test_redis_evicts_only_keys_with_a_ttl(compose):
 
 
 def test_only_official_images_are_used(compose):
-    """Check that the servers are the official postgres and redis images."""
+    """Check that the servers are official images: Redis's and etcd's own, and
+    the database members' image built FROM the official postgres one."""
     images = {s.get("image") for s in compose["services"].values()}
     assert not [i for i in images if i and "bitnami" in i]
-    assert {"postgres:15", "redis:7"} <= images
+    assert {"redis:7", "quay.io/coreos/etcd:v3.5.17"} <= images
+    base = re.search(r"^ARG POSTGRES_IMAGE=(\S+)$", compose_file.PATRONI_DOCKERFILE.read_text(), re.M).group(1)
+    assert base.startswith("postgres:15")
 
 
 def test_the_site_is_published_on_loopback_only(compose):
@@ -176,7 +170,7 @@ def test_the_site_is_published_on_loopback_only(compose):
 
 def test_files_the_compose_file_names_exist(compose):
     """Check that every bind mount, config file and Dockerfile it names is in the repository."""
-    paths = [config["file"] for config in compose.get("configs", {}).values()]
+    paths = [config["file"] for config in compose.get("configs", {}).values() if "file" in config]
     for service in compose["services"].values():
         paths += [v.split(":")[0] for v in service.get("volumes", []) if v.startswith("./")]
         if service.get("build"):

@@ -1,5 +1,7 @@
 """The local stack is a real PostgreSQL primary with two streaming replicas
-(and a real Redis), and the tests can control replication deterministically."""
+(three members under Patroni) and a real Redis, and the tests can control
+replication deterministically. tests/deploy/test_patroni_cluster.py covers
+what Patroni adds: failover, rejoining, synchronous replication."""
 import time
 
 import pytest
@@ -12,14 +14,18 @@ from tests.fixtures import cluster
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
 
-def test_primary_streams_to_both_replicas_through_their_slots():
-    """Check that pg_stat_replication on the primary lists both replicas, each on its slot."""
+def test_primary_streams_to_both_replicas_through_their_slots_one_synchronously():
+    """Check that the first member leads and that pg_stat_replication on it lists
+    both others (Patroni's members pg1 and pg2), each on its own slot, one of
+    them synchronous: a commit waits for that one."""
     rows = cluster.query(
         "default",
-        "SELECT s.slot_name FROM pg_stat_replication r "
+        "SELECT s.slot_name, r.sync_state FROM pg_stat_replication r "
         "JOIN pg_replication_slots s ON s.active_pid = r.pid WHERE r.state = 'streaming'",
     )
-    assert sorted(name for (name,) in rows) == ["replica1", "replica2"]
+    assert sorted(name for name, _ in rows) == ["pg1", "pg2"]
+    assert sorted(state for _, state in rows) == ["async", "sync"]
+    assert cluster.query("default", "SHOW synchronous_commit") == [("on",)]
 
 
 def test_replica_aliases_connect_to_standby_servers():
