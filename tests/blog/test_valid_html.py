@@ -12,7 +12,7 @@ from django.db import connections
 
 from blog.models import Post
 from routing import health
-from tests.blog.html_forms import FormFinder, comment_form
+from tests.fixtures.html_forms import FormFinder, comment_form
 from tests.fixtures import cluster
 from tests.fixtures.factories import AuthorFactory, CommentFactory, PostFactory, TagFactory, UserFactory
 from tests.fixtures.nu_checker import check_documents, described
