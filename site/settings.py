@@ -66,6 +66,10 @@ MIDDLEWARE = [
     # Miss path of the page cache: stores what the view rendered, by tags.
     # Hits never get here: cache.wsgi answers them in front of Django.
     "cache.middleware.PageCacheMiddleware",
+    # NUL bytes and non-UTF-8 input get a 400 before anything reads them (the
+    # session, the views' queries); inside the page cache so a refusal still
+    # hands back its fill lease.
+    "blog.input_guard.InputGuardMiddleware",
     # HSTS, SSL redirect, nosniff, Referrer-Policy.
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy on what Django renders (site/wsgi.py adds it to cache hits).
