@@ -185,6 +185,9 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 # client, whereas gunicorn sets the scheme from it only for the proxies in
 # FORWARDED_ALLOW_IPS (deploy/gunicorn.conf.py), and Django reads that scheme.
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# The proxies (IPs or CIDR networks, `*` for any) whose X-Forwarded-For names
+# the client: the same variable, and default, as gunicorn's forwarded_allow_ips.
+FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS") or ["127.0.0.1"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
