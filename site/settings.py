@@ -124,6 +124,9 @@ def database(url, alias):
 
 
 DATABASES = {"default": database(os.environ.get("DATABASE_URL", LOCAL_DATABASE_URL), "default")}
+# Django's PostgreSQL backend that also tells read-your-writes which
+# transactions wrote (routing/backend/base.py); replicas cannot write.
+DATABASES["default"]["ENGINE"] = "routing.backend"
 REPLICA_URLS = env_list("REPLICA_URLS", LOCAL_REPLICA_URLS)  # set but empty: no replicas
 for number, url in enumerate(REPLICA_URLS, start=1):
     alias = f"replica{number}"
