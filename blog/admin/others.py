@@ -1,4 +1,5 @@
-"""Tags and authors' profiles in the admin; renames invalidate what shows them."""
+"""Tags and authors' profiles in the admin; renames invalidate what shows them
+(tags here, profiles in blog/signals.py, whatever path changes them)."""
 from django.contrib import admin
 from django.db import router
 
@@ -38,8 +39,4 @@ class AuthorProfileAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "display_name"]
     readonly_fields = ["latest_post"]
     raw_id_fields = ["user"]
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        # Author names appear on post pages and lists (author:<id>) and in the feed.
-        invalidate(cache_tags.author(obj.user_id), cache_tags.FEED)
+    # Saving invalidates the pages showing the author's name (blog/signals.py).
