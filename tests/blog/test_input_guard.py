@@ -104,6 +104,16 @@ def test_utf8_text_of_any_language_goes_through(app, path, headers, body):
     assert REFUSED not in response.text
 
 
+def test_a_body_too_big_to_read_is_left_to_the_view(app):
+    """Check that the guard does not read a body past DATA_UPLOAD_MAX_MEMORY_SIZE:
+    the comment view refuses it unread (413), as before."""
+    post = PostFactory()
+    with override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1024):
+        response = request(app, f"/posts/{post.slug}/comments/", method="POST", data=b"body=" + b"x" * 40_000,
+                           headers={**FORM, "Origin": "http://127.0.0.1"})
+    assert response.status == 413
+
+
 def test_a_file_part_may_hold_any_bytes(app):
     """Check that the bytes of an uploaded file are its own business: only
     fields and names are checked (the comment view then answers as it would)."""
