@@ -76,3 +76,29 @@ def test_a_writer_through_a_function_reads_its_write_while_replicas_lag(shapes):
         shapes.post("/probe/shape/volatile-function/", {"name": "pinned-write"})
         seen = shapes.get("/probe/read/").json()
         assert "pinned-write" in seen["names"] and seen["alias"] == "default"
+
+
+def test_a_commit_whose_position_cannot_be_read_still_succeeds_and_pins_to_the_primary(probe, monkeypatch):
+    """Check that when the primary's position cannot be read after a COMMIT
+    that succeeded, the write is not reported as failed: the session is
+    pinned past every replica (it reads from the primary) instead."""
+    from django.contrib.auth.models import Group
+    from django.db import OperationalError, transaction
+
+    from routing import context
+    from routing.backend.base import UNKNOWN_POSITION, DatabaseWrapper
+    from routing.lsn import CURRENT_PRIMARY_LSN_SQL
+
+    fetch_one = DatabaseWrapper._fetch_one
+
+    def position_unreadable(self, sql):
+        if sql == CURRENT_PRIMARY_LSN_SQL:
+            raise OperationalError("server closed the connection unexpectedly")
+        return fetch_one(self, sql)
+
+    monkeypatch.setattr(DatabaseWrapper, "_fetch_one", position_unreadable)
+    position = context.ReadPosition()
+    with context.activate(position), transaction.atomic():
+        Group.objects.create(name="committed-anyway")
+    assert Group.objects.filter(name="committed-anyway").exists()
+    assert position.wrote_lsn == UNKNOWN_POSITION
