@@ -7,6 +7,8 @@ cascade) keep the latest-post references and the page cache true.
   profile: every page showing the author's name or address is invalidated
   (`author:<id>` covers their posts, the lists they are on and their page;
   the feed names authors too; `author-at:<username>` the addresses).
+- Adding, renaming or deleting a tag: every page showing it (`tag:<slug>`,
+  the old slug and the new) and the sitemap, which lists tags.
 """
 from django.contrib.auth import get_user_model
 from django.db import router
@@ -16,7 +18,7 @@ from django.dispatch import receiver
 from cache import invalidate
 
 from . import cache_tags, publishing
-from .models import AuthorProfile, Post
+from .models import AuthorProfile, Post, Tag
 
 User = get_user_model()
 # What an author's name and address are made of (AuthorProfile.name, the author URL).
@@ -66,3 +68,18 @@ def invalidate_author_profile(sender, instance, update_fields=None, **kwargs):
     """Author names show on their posts, the lists they are on, their page (author:<id>) and the feed."""
     if update_fields is None or PROFILE_FIELDS & set(update_fields):
         invalidate(cache_tags.author(instance.user_id), cache_tags.FEED)
+
+
+@receiver(pre_save, sender=Tag, dispatch_uid="blog.tag.pre_save")
+def remember_tag_slug(sender, instance, update_fields=None, **kwargs):
+    instance._slug_before = None
+    if not instance._state.adding and (update_fields is None or "slug" in update_fields):
+        instance._slug_before = (Tag.objects.using(router.db_for_write(Tag)).filter(pk=instance.pk)
+                                 .values_list("slug", flat=True).first())
+
+
+@receiver(post_save, sender=Tag, dispatch_uid="blog.tag.post_save")
+@receiver(post_delete, sender=Tag, dispatch_uid="blog.tag.post_delete")
+def invalidate_tag(sender, instance, **kwargs):
+    slugs = {instance.slug, getattr(instance, "_slug_before", None)} - {None}
+    invalidate(*(cache_tags.tag(slug) for slug in slugs), cache_tags.SITEMAP)
