@@ -1,10 +1,18 @@
 """Names of the page-cache tags: one tag per thing a page can show.
 
 A page calls `cache.tag_page(request, ...)` with the tags of everything it
-shows; a change calls `cache.invalidate(...)` with the tags of everything it
-changes. Kind tags (`home`, `feed`, `sitemap`, `search`, `archive:...`) stand
-for "which posts are in this list"; the others for one object's content.
+shows (before it looks anything up, so that its 404 carries them too); a
+change calls `cache.invalidate(...)` with the tags of everything it changes.
+Kind tags (`home`, `feed`, `sitemap`, `search`, `archive:...`) stand for
+"which posts are in this list"; `post-at:` and `author-at:` for what is at
+an address; the others for one object's content.
 """
+import re
+
+# What Django's username validator allows (and its length): other addresses
+# under /authors/ can never be anyone's.
+USERNAME = re.compile(r"[\w.@+-]{1,150}")
+
 HOME = "home"
 FEED = "feed"
 SITEMAP = "sitemap"
@@ -21,6 +29,23 @@ def tag(slug):
 
 def author(user_id):
     return f"author:{user_id}"
+
+
+def post_at(slug):
+    """The page at /posts/<slug>/, found or not: a 404 there must not outlive
+    the publish (or the edit) that puts a post at that address."""
+    return f"post-at:{slug}"
+
+
+def author_at(username):
+    """The page at /authors/<username>/, found or not (a rename moves it)."""
+    return f"author-at:{username}"
+
+
+def for_author_address(username):
+    """The tag of /authors/<username>/ when someone could ever have that
+    username (a junk address gets none: nothing can change it)."""
+    return [author_at(username)] if USERNAME.fullmatch(username) else []
 
 
 def archive_year(year):
@@ -43,11 +68,12 @@ def for_listed_posts(posts):
 
 
 def for_post_state(state):
-    """Everything a change to a published post can alter: its own page and
-    every list it is (or was) in. `state` is a `publishing.PostState`."""
+    """Everything a change to a published post can alter: its own page (at
+    its address) and every list it is (or was) in. `state` is a
+    `publishing.PostState`."""
     if not state.is_published:
-        return {post(state.post_id)}
-    tags = {post(state.post_id), HOME, FEED, SITEMAP, SEARCH, author(state.author_id)}
+        return {post(state.post_id), post_at(state.slug)}
+    tags = {post(state.post_id), post_at(state.slug), HOME, FEED, SITEMAP, SEARCH, author(state.author_id)}
     tags.update(tag(slug) for slug in state.tag_slugs)
     if state.published_at:
         tags.add(archive_year(state.published_at.year))

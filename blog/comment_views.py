@@ -77,6 +77,6 @@ def save_comment(request, slug, data):
         raise Http404("No such post")
     return comments.add_comment(
         post, name=data["name"], email=data["email"], body=data["body"],
-        ip_address=ratelimit.client_address(request) if request.META.get("REMOTE_ADDR") else None,
+        ip_address=ratelimit.client_ip(request),
         moderated=conf.comment_moderation(),
     )

@@ -1,7 +1,9 @@
 """The blog's settings, read lazily through small getters so that
 `override_settings` works in tests. Defaults are documented in the README."""
+import ipaddress
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -60,3 +62,27 @@ def comment_token_max_age():
 
 def trusted_origins():
     return list(getattr(settings, "CSRF_TRUSTED_ORIGINS", []))
+
+
+@dataclass(frozen=True)
+class TrustedProxies:
+    """The proxies in FORWARDED_ALLOW_IPS, as gunicorn reads them."""
+    networks: tuple
+    everyone: bool = False
+
+    def trust(self, address):
+        """`address` (an ipaddress object, or None) is one of these proxies."""
+        return self.everyone or (address is not None and any(address in network for network in self.networks))
+
+
+def trusted_proxies():
+    return _parse_proxies(tuple(getattr(settings, "FORWARDED_ALLOW_IPS", ["127.0.0.1"])))
+
+
+@lru_cache(maxsize=8)
+def _parse_proxies(entries):
+    try:
+        networks = tuple(ipaddress.ip_network(entry.strip()) for entry in entries if entry.strip() != "*")
+    except ValueError as error:
+        raise ImproperlyConfigured(f"FORWARDED_ALLOW_IPS: {error} (IPs or networks such as 10.0.0.0/8, or *)") from error
+    return TrustedProxies(networks, everyone=any(entry.strip() == "*" for entry in entries))

@@ -27,6 +27,7 @@ PUBLISHING_FIELDS = ["status", "published_at", "updated_by", "updated_at", "vers
 class PostState:
     """What readers can see of a post at one moment (None-safe for a deleted post)."""
     post_id: int
+    slug: str
     status: str
     published_at: datetime | None
     author_id: int
@@ -45,7 +46,7 @@ def write_db():
 def state_of(post):
     """The post's state as stored (its tags read from the primary)."""
     tags = list(Tag.objects.using(write_db()).filter(posts=post.pk).values_list("pk", "slug"))
-    return PostState(post.pk, post.status, post.published_at, post.author_id,
+    return PostState(post.pk, post.slug, post.status, post.published_at, post.author_id,
                      frozenset(pk for pk, _ in tags), frozenset(slug for _, slug in tags))
 
 

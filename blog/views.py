@@ -3,6 +3,8 @@
 Each cacheable view names the query parameters that change its output
 (`@cacheable(params=...)`) and tags its page with everything it shows
 (`tag_page`, names in cache_tags.py), so any change to those invalidates it.
+The tags are declared before any lookup that may raise Http404: a 404 is
+cached too (briefly), and must not be stored after the change that ends it.
 """
 from django.contrib.auth import get_user_model
 from django.db.models import Count
@@ -32,12 +34,14 @@ def render_list(request, page, *, heading, page_tags, **context):
 @cacheable(params=("page",))
 @canonical_pages
 def home(request):
+    tag_page(request, cache_tags.HOME)
     page = paginate_posts(Post.objects.published(), page_number(request))
     return render_list(request, page, heading=None, page_tags=[cache_tags.HOME])
 
 
 @cacheable(params=(), bypass=("comment",))
 def post_detail(request, slug):
+    tag_page(request, cache_tags.post_at(slug))
     post = get_object_or_404(
         Post.objects.published().select_related("author__author_profile__latest_post"), slug=slug)
     tags = list(post.tags.all())
@@ -60,6 +64,7 @@ def post_detail(request, slug):
 @cacheable(params=("page",))
 @canonical_pages
 def tag_posts(request, slug):
+    tag_page(request, cache_tags.tag(slug))
     tag = get_object_or_404(Tag, slug=slug)
     page = paginate_posts(Post.objects.published().filter(tags=tag), page_number(request))
     return render_list(request, page, heading=f"Posts tagged “{tag.name}”", topic=tag,
@@ -69,9 +74,13 @@ def tag_posts(request, slug):
 @cacheable(params=("page",))
 @canonical_pages
 def author_posts(request, username):
+    tag_page(request, *cache_tags.for_author_address(username))
+    author = get_user_model().objects.select_related("author_profile").filter(username=username).first()
+    if author is not None:
+        tag_page(request, cache_tags.author(author.pk))  # their first publish ends this 404
     # Only people who have published are authors; other accounts stay unlisted.
-    author = get_object_or_404(get_user_model().objects.select_related("author_profile"),
-                               username=username, author_profile__latest_post__isnull=False)
+    if author is None or not has_published(author):
+        raise Http404("No such author")
     page = paginate_posts(Post.objects.published().filter(author=author), page_number(request))
     return render_list(request, page, heading=None, author=author,
                        page_tags=[cache_tags.author(author.pk)])
@@ -80,6 +89,7 @@ def author_posts(request, username):
 @cacheable(params=("page",))
 @canonical_pages
 def archive_year(request, year):
+    tag_page(request, cache_tags.archive_year(year))
     months = list(Post.objects.published().in_year(year).annotate(month=TruncMonth("published_at"))
                   .values("month").annotate(posts=Count("pk")).order_by("month"))
     if not months:
@@ -92,6 +102,7 @@ def archive_year(request, year):
 @cacheable(params=("page",))
 @canonical_pages
 def archive_month(request, year, month):
+    tag_page(request, cache_tags.archive_month(year, month))
     page = paginate_posts(Post.objects.published().in_month(year, month), page_number(request))
     if not page.posts:
         raise Http404("Nothing published that month")
@@ -107,8 +118,8 @@ def search(request):
     if len(terms) > conf.SEARCH_MAX_LENGTH:
         context["error"] = f"Please search for at most {conf.SEARCH_MAX_LENGTH} characters."
         return uncached(render(request, "blog/search.html", context, status=400))
+    tag_page(request, cache_tags.SEARCH)
     if not terms:
-        tag_page(request, cache_tags.SEARCH)
         return render(request, "blog/search.html", context)
     decision = ratelimit.check("search", ratelimit.client_address(request), conf.search_rate_limit())
     if not decision.allowed:
@@ -117,8 +128,13 @@ def search(request):
         response["Retry-After"] = str(decision.retry_after)
         return response
     page = paginate_ranked(Post.objects.search(terms).for_list(), page_number(request))
-    tag_page(request, cache_tags.SEARCH, *cache_tags.for_listed_posts(page.posts))
+    tag_page(request, *cache_tags.for_listed_posts(page.posts))
     return render(request, "blog/search.html", {**context, "page": link_pages(request, page)})
+
+
+def has_published(user):
+    profile = getattr(user, "author_profile", None)  # None when the user has no profile
+    return profile is not None and profile.latest_post_id is not None
 
 
 def uncached(response):

@@ -8,6 +8,13 @@ invalidation: cache/memory_sync.py reads Redis's invalidation log every
 is older than PAGE_CACHE_MEMORY_SECONDS (0.5 s: a slow poll, Redis out), so
 it adds at most that much staleness, inside SPEC's extra second.
 
+Threads (gthread workers) share the tier. The hit path takes no lock:
+`_entries` is only ever touched by single OrderedDict calls (get,
+move_to_end, pop, popitem, clear), each atomic with respect to the others,
+and nothing iterates it (an OrderedDict reordered during a walk raises).
+Everything that changes more than `_entries` (bytes, tag index, version)
+happens under the lock.
+
 Only entries Redis has just confirmed fresh go in, and only if no
 invalidation was applied between that lookup and the put (`observed()`
 before the lookup, `put(..., observed=...)` after): an entry can never slip
@@ -71,7 +78,7 @@ class MemoryTier:
             for tag in entry.tags:
                 self._by_tag.setdefault(tag, set()).add(page_key)
             while self._bytes > conf.memory_tier_bytes():
-                self._remove(next(iter(self._entries)))
+                self._forget(*self._entries.popitem(last=False))  # the least recently served
 
     # --- the poller's side ----------------------------------------------------
     def drop_tags(self, tags):
@@ -106,8 +113,11 @@ class MemoryTier:
     # --- internals (under the lock) -------------------------------------------
     def _remove(self, page_key):
         entry = self._entries.pop(page_key, None)
-        if entry is None:
-            return
+        if entry is not None:
+            self._forget(page_key, entry)
+
+    def _forget(self, page_key, entry):
+        """Account for an entry taken out of `_entries`."""
         self._bytes -= entry_bytes(entry)
         for tag in entry.tags:
             keys = self._by_tag.get(tag)

@@ -1,5 +1,7 @@
 """Hit / stale / miss / bypass counters: counted in each process and added
-to Redis at most once a second (never a Redis call per hit), read by /readyz."""
+to Redis at most once a second (never a Redis call per hit), read by /readyz.
+Every thread of a worker counts into the same Counter, so each change to it
+(an increment, the copy-and-reset of a flush) happens under one lock."""
 import threading
 import time
 from collections import Counter
@@ -16,16 +18,31 @@ _last_flush = [time.monotonic()]
 
 
 def count(outcome):
-    _counts[outcome] += 1
-    if time.monotonic() - _last_flush[0] >= FLUSH_SECONDS:
-        flush()
+    """Count one answer (any thread); hand the counts to Redis at most once a second."""
+    with _lock:
+        _counts[outcome] += 1
+        if time.monotonic() - _last_flush[0] < FLUSH_SECONDS:
+            return
+        pending = _take_pending()
+    _send(pending)
 
 
 def flush():
     with _lock:
-        pending = dict(_counts)
-        _counts.clear()
-        _last_flush[0] = time.monotonic()
+        pending = _take_pending()
+    _send(pending)
+
+
+def _take_pending():
+    """The counts so far, reset (under _lock: an increment between the copy
+    and the reset would be lost)."""
+    pending = dict(_counts)
+    _counts.clear()
+    _last_flush[0] = time.monotonic()
+    return pending
+
+
+def _send(pending):
     if pending and not store.increment_stats(pending):
         with _lock:
             _counts.update(pending)  # Redis out: keep them for later

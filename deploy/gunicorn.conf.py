@@ -9,7 +9,9 @@ Docker, benchmarks). Settings come from the environment:
     GUNICORN_TIMEOUT         seconds before a silent worker is killed (30)
     GUNICORN_MAX_REQUESTS    requests before a worker is recycled (50000; 0: never)
     GUNICORN_ACCESSLOG       access log path, '-' for stdout (default), '' for none
-    FORWARDED_ALLOW_IPS      proxies trusted for X-Forwarded-* (default 127.0.0.1)
+    FORWARDED_ALLOW_IPS      proxies (IPs or CIDR networks) trusted for
+                             X-Forwarded-Proto here, X-Forwarded-For in the
+                             site (blog/ratelimit.py) (default 127.0.0.1)
     GUNICORN_PROXY_PROTOCOL  off (default), v1, v2 or auto: PROXY protocol from them
     GUNICORN_CONTROL_SOCKET  path of gunicorn's control socket (default: none)
 
@@ -66,7 +68,11 @@ if os.path.isdir("/dev/shm"):
 
 # --- Trusting a proxy ----------------------------------------------------
 # Only these addresses may set X-Forwarded-Proto & co. (comma-separated IPs
-# or CIDR networks of the TLS-terminating proxies).
+# or CIDR networks of the TLS-terminating proxies). The site reads the same
+# variable, with the same default, to take the client's address from
+# X-Forwarded-For (settings.FORWARDED_ALLOW_IPS). A proxy not listed here is
+# not believed when it says https: with HTTPS=on, every request it forwards
+# is redirected to https again, forever (.env.example lists compose's).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "").strip() or "127.0.0.1"
 # Behind a TCP load balancer the PROXY protocol (off, v1, v2, auto) carries
 # the client's own address into REMOTE_ADDR, which the comment rate limit is

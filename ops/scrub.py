@@ -1,5 +1,7 @@
-"""What must never reach Sentry: commenters' email and IP addresses, and
-anything that looks like a secret.
+"""What must never reach Sentry: commenters' email and IP addresses, the
+rows a database error quotes, and anything that looks like a secret.
+(Names and comments' words have no shape to recognise: ops/sentry.py keeps
+them out by never sending request bodies or frames' local variables.)
 
 Sentry's own scrubber (with `send_default_pii` off) removes well-known keys
 such as cookies and `Authorization`; these hooks go further and walk the
@@ -34,6 +36,12 @@ INLINE_SECRET = re.compile(
     re.IGNORECASE,
 )
 
+# PostgreSQL's DETAIL holds the data of the row an error is about ("Failing
+# row contains (12, Ada, ada@example.org, her whole comment...)", "Key
+# (slug)=(...) already exists"): masked to the end of the text, since a
+# value may itself span lines. The message before it says what went wrong.
+DATABASE_DETAIL = re.compile(r"\bDETAIL:.*", re.DOTALL)
+
 # Keys whose values are secrets whatever they look like.
 SECRET_KEY = re.compile(
     r"password|passwd|(?:^|[_-])pass$|secret|token|api[_-]?key|authorization|cookie|session|csrf|signature"
@@ -54,9 +62,11 @@ STRUCTURAL_KEYS = frozenset({"event_id", "trace_id", "span_id", "parent_span_id"
 
 
 def scrub_text(text):
-    """`text` with email and IP addresses and inline secrets masked (each
-    pattern only tried when the character it needs is there: most strings
-    are SQL, paths and names)."""
+    """`text` with database rows, email and IP addresses and inline secrets
+    masked (each pattern only tried when the text it needs is there: most
+    strings are SQL, paths and names)."""
+    if "DETAIL:" in text:
+        text = DATABASE_DETAIL.sub(f"DETAIL: {SECRET_MARK}", text)
     if "@" in text:
         text = URL_PASSWORD.sub(rf"\1{SECRET_MARK}@", text)
         text = EMAIL.sub(EMAIL_MARK, text)

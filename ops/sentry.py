@@ -6,7 +6,8 @@
     APP_VERSION                the release (passed in by settings.py)
 
 Django, Redis and logging integrations. Personal data is not sent
-(`send_default_pii` off, request bodies never attached) and every event,
+(`send_default_pii` off, request bodies and frames' local variables never
+attached, database errors' DETAIL lines masked) and every event,
 transaction and breadcrumb goes through ops/scrub.py first. The health
 probes are never traced: load balancers call them every few seconds.
 """
@@ -68,6 +69,13 @@ def init(dsn, *, release, environment=DEFAULT_ENVIRONMENT, traces_sample_rate=0.
         # Comment forms carry readers' names, addresses and words: tracebacks
         # have what debugging needs without the request body.
         max_request_body_size="never",
+        # No frame's local variables either. A commenter's name and words can
+        # sit in any of them (`data`, `fields`, a Comment's repr "Ada on 12",
+        # SQL parameters), and prose, unlike an email or an IP address, has no
+        # shape a scrubber could recognise: scrubbing them would fail open.
+        # Tracebacks keep every file, line and function, and the (scrubbed)
+        # exception message; the request's tags say where it read and why.
+        include_local_variables=False,
         before_send=scrub.scrub_event,
         before_send_transaction=scrub.scrub_event,
         before_breadcrumb=scrub.scrub_breadcrumb,

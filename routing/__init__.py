@@ -6,6 +6,7 @@ have replayed everything the request must see; else to the primary.
 
     DATABASE_ROUTERS = ["routing.router.ReplicaRouter"]
     MIDDLEWARE = ["routing.middleware.RoutingMiddleware", ...]   # outermost
+    DATABASES["default"]["ENGINE"] = "routing.backend"           # notices committed writes
 
     from routing import use_primary, pinned_to
     with use_primary():            # or @use_primary() on a function
@@ -14,7 +15,8 @@ have replayed everything the request must see; else to the primary.
         ...
 
 Read-your-writes: a committed write pins the session (a signed cookie with
-the primary's WAL LSN) until every replica in rotation has replayed it.
+the primary's WAL LSN) until every replica in rotation has replayed it. A
+write is a transaction PostgreSQL gave an id to (routing/writes.py).
 Logged-in editors are known by a signed login marker bound to their session
 (routing/login_marker.py), before the session is loaded:
 

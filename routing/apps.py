@@ -1,4 +1,5 @@
-"""App config: registers the system check and the primary's write observer."""
+"""App config: registers the system check and the wrapper that runs the
+primary's autocommit statements in transactions (routing/writes.py)."""
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
 

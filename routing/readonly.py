@@ -1,5 +1,6 @@
 """The answer to a write while the primary is down: 503, a clear message,
-and the reader's text handed back so nothing they typed is lost."""
+and the writer's text handed back so nothing they typed is lost (only
+their words: never a password or a token)."""
 from django.dispatch import Signal
 from django.http import HttpResponse
 from django.template.loader import render_to_string
@@ -8,14 +9,16 @@ from django.template.loader import render_to_string
 # Ops turns it into one Sentry event per outage, not one per request.
 write_refused = Signal()
 
-# Fields that are machinery, not the reader's words.
-NOT_TEXT = ("csrfmiddlewaretoken", "form_token", "website", "next", "_save", "_continue")
+# The writer's own words, handed back: the text fields of the readers'
+# comment form (name, body) and of the editors' post form. An allowlist, so
+# that a login's password, a token, or a field nobody thought of when it was
+# added is never echoed into a page.
+KEPT_FIELDS = ("name", "body", "title", "slug", "excerpt")
 RETRY_AFTER_SECONDS = 15
 
 
 def kept_fields(request):
-    return [(name, value) for name, value in request.POST.items()
-            if name not in NOT_TEXT and not name.startswith("_") and value.strip()]
+    return [(name, request.POST[name]) for name in KEPT_FIELDS if request.POST.get(name, "").strip()]
 
 
 def response(request):

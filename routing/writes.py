@@ -1,61 +1,37 @@
-"""Notice committed writes on the primary and record the WAL position they
-reached: that LSN is what a session's pin carries.
+"""Which writes pin the session: the transactions on the primary to which
+PostgreSQL gave a transaction id, asked just before their COMMIT by the
+primary's backend (routing/backend/base.py). No SQL is parsed: an INSERT in
+a CTE, SELECT ... FOR UPDATE, a function with side effects and DDL all get
+an id, a read-only statement (a search's websearch_to_tsquery) never does,
+and a write inside a released SAVEPOINT gives its whole transaction one.
+A transaction rolled back pins nothing.
 
-An execute wrapper (installed on every primary connection as it is created)
-sees each statement; a write inside a transaction is recorded on commit (a
-rollback records nothing), a write in autocommit mode at once.
+A statement run in autocommit mode has committed before anyone could ask,
+so while a request or job is routed (a position is active), each one on the
+primary runs in a transaction of its own (`transaction.atomic`), whose commit
+asks the same question. That costs BEGIN, the question and COMMIT: three
+round trips more per such statement (docs/hostile-input.md has the figures).
+The routing's own position queries are known reads and run as they are.
 """
-import re
-
-from django.db import connections, transaction
+from django.db import transaction
 
 from . import conf, context
-from .lsn import CURRENT_PRIMARY_LSN_SQL
+from .lsn import CURRENT_PRIMARY_LSN_SQL, PRIMARY_SNAPSHOT_SQL
 
-WRITE_STATEMENT = re.compile(
-    r"^\s*(INSERT|UPDATE|DELETE|MERGE|CREATE|ALTER|DROP|TRUNCATE|GRANT|REVOKE|COPY|COMMENT|VACUUM|REINDEX)\b",
-    re.IGNORECASE,
-)
+KNOWN_READS = frozenset({CURRENT_PRIMARY_LSN_SQL, PRIMARY_SNAPSHOT_SQL})
 
 
-def is_write(sql):
-    return bool(WRITE_STATEMENT.match(sql))
-
-
-def observe_writes(execute, sql, params, many, context_):
-    result = execute(sql, params, many, context_)
-    position = context.current()
-    if position is not None and is_write(sql):
-        connection = context_["connection"]
-        if connection.in_atomic_block:
-            _record_on_commit(connection, position)
-        else:
-            record_commit(position)
-    return result
-
-
-def _record_on_commit(connection, position):
-    hook = _commit_hook(position)
-    if not any(callback is hook for _, callback, _ in connection.run_on_commit):
-        transaction.on_commit(hook, using=connection.alias)
-
-
-def _commit_hook(position):
-    # One bound callable per position, so a transaction registers it once.
-    hook = getattr(position, "_commit_hook", None)
-    if hook is None:
-        hook = position._commit_hook = lambda: record_commit(position)
-    return hook
-
-
-def record_commit(position):
-    """The write is committed: the pin must reach at least the WAL position now."""
-    with connections[conf.PRIMARY].cursor() as cursor:
-        cursor.execute(CURRENT_PRIMARY_LSN_SQL)
-        position.wrote_lsn = max(position.wrote_lsn, int(cursor.fetchone()[0]))
+def run_in_a_transaction(execute, sql, params, many, context_):
+    """Execute wrapper of the primary: an autocommit statement, while routed,
+    runs in its own transaction so that its commit can be asked whether it wrote."""
+    connection = context_["connection"]
+    if not connection.autocommit or context.current() is None or sql in KNOWN_READS:
+        return execute(sql, params, many, context_)
+    with transaction.atomic(using=connection.alias):
+        return execute(sql, params, many, context_)
 
 
 def install(sender, connection, **kwargs):
-    """connection_created receiver: watch the primary's connections."""
-    if connection.alias == conf.PRIMARY and observe_writes not in connection.execute_wrappers:
-        connection.execute_wrappers.append(observe_writes)
+    """connection_created receiver: wrap the primary's connections."""
+    if connection.alias == conf.PRIMARY and run_in_a_transaction not in connection.execute_wrappers:
+        connection.execute_wrappers.append(run_in_a_transaction)

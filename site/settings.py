@@ -66,6 +66,10 @@ MIDDLEWARE = [
     # Miss path of the page cache: stores what the view rendered, by tags.
     # Hits never get here: cache.wsgi answers them in front of Django.
     "cache.middleware.PageCacheMiddleware",
+    # NUL bytes and non-UTF-8 input get a 400 before anything reads them (the
+    # session, the views' queries); inside the page cache so a refusal still
+    # hands back its fill lease.
+    "blog.input_guard.InputGuardMiddleware",
     # HSTS, SSL redirect, nosniff, Referrer-Policy.
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy on what Django renders (cache hits replay the
@@ -128,6 +132,9 @@ def database(url, alias):
 
 
 DATABASES = {"default": database(os.environ.get("DATABASE_URL", LOCAL_DATABASE_URL), "default")}
+# Django's PostgreSQL backend that also tells read-your-writes which
+# transactions wrote (routing/backend/base.py); replicas cannot write.
+DATABASES["default"]["ENGINE"] = "routing.backend"
 REPLICA_URLS = env_list("REPLICA_URLS", LOCAL_REPLICA_URLS)  # set but empty: no replicas
 for number, url in enumerate(REPLICA_URLS, start=1):
     alias = f"replica{number}"
@@ -190,6 +197,9 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 # client, whereas gunicorn sets the scheme from it only for the proxies in
 # FORWARDED_ALLOW_IPS (deploy/gunicorn.conf.py), and Django reads that scheme.
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# The proxies (IPs or CIDR networks, `*` for any) whose X-Forwarded-For names
+# the client: the same variable, and default, as gunicorn's forwarded_allow_ips.
+FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS") or ["127.0.0.1"]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

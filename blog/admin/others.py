@@ -1,10 +1,8 @@
-"""Tags and authors' profiles in the admin; renames invalidate what shows them."""
+"""Tags and authors' profiles in the admin. Renames invalidate what shows
+them whatever path changes them (blog/signals.py)."""
 from django.contrib import admin
-from django.db import router
 
-from blog import cache_tags
 from blog.models import AuthorProfile, Tag
-from cache import invalidate
 
 
 @admin.register(Tag)
@@ -14,21 +12,7 @@ class TagAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["latest_post"]
-
-    def save_model(self, request, obj, form, change):
-        old_slug = (Tag.objects.using(router.db_for_write(Tag)).filter(pk=obj.pk)
-                    .values_list("slug", flat=True).first() if change else None)
-        super().save_model(request, obj, form, change)
-        # Every page showing the tag carries tag:<slug>; the sitemap lists tags.
-        invalidate(*{cache_tags.tag(slug) for slug in (old_slug, obj.slug) if slug}, cache_tags.SITEMAP)
-
-    def delete_model(self, request, obj):
-        invalidate(cache_tags.tag(obj.slug), cache_tags.SITEMAP)
-        super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        invalidate(*(cache_tags.tag(slug) for slug in queryset.values_list("slug", flat=True)), cache_tags.SITEMAP)
-        super().delete_queryset(request, queryset)
+    # Saving and deleting invalidate the pages showing the tag (blog/signals.py).
 
 
 @admin.register(AuthorProfile)
@@ -38,8 +22,4 @@ class AuthorProfileAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "display_name"]
     readonly_fields = ["latest_post"]
     raw_id_fields = ["user"]
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        # Author names appear on post pages and lists (author:<id>) and in the feed.
-        invalidate(cache_tags.author(obj.user_id), cache_tags.FEED)
+    # Saving invalidates the pages showing the author's name (blog/signals.py).

@@ -83,7 +83,8 @@ def test_post_page_shows_body_tags_visible_comments_and_the_form(client):
     assert f'<link rel="canonical" href="http://testserver/posts/{post.slug}/">' in html
     assert 'property="og:title"' in html and 'property="og:type" content="article"' in html
     assert response.wsgi_request.page_cache_params == ()
-    assert response.wsgi_request.page_cache_tags == {f"post:{post.pk}", f"author:{post.author_id}", "tag:replication"}
+    assert response.wsgi_request.page_cache_tags == {
+        f"post:{post.pk}", f"post-at:{post.slug}", f"author:{post.author_id}", "tag:replication"}
 
 
 def test_post_page_costs_the_same_queries_with_1_and_50_comments_and_tags(assert_constant_queries, busy):

@@ -7,6 +7,8 @@ the test stack's servers (the environment `make test` exports), and stop it.
         base.worker_pids()            # its workers now
         base.stdout()                 # with stdout="pipe": what it wrote so far
 """
+import functools
+import http.client
 import os
 import socket
 import subprocess
@@ -33,14 +35,26 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+class FromSource(urllib.request.HTTPHandler):
+    """Connect from a given local address (127.0.0.2: a peer that is not 127.0.0.1)."""
+
+    def __init__(self, source):
+        super().__init__()
+        self.source = source
+
+    def http_open(self, request):
+        return self.do_open(functools.partial(http.client.HTTPConnection, source_address=(self.source, 0)), request)
+
+
 _opener = urllib.request.build_opener(NoRedirect)
 
 
-def get(url, headers=None):
+def get(url, headers=None, source=None):
     """(status, headers, body) of one GET; redirects are answers, not followed."""
     request = urllib.request.Request(url, headers=headers or {})
+    opener = urllib.request.build_opener(NoRedirect, FromSource(source)) if source else _opener
     try:
-        with _opener.open(request, timeout=10) as response:
+        with opener.open(request, timeout=10) as response:
             return response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.headers, error.read()

@@ -1,6 +1,7 @@
 """deploy/gunicorn.conf.py, run for real: the access log line, connections
 and pollers across fork(), the proxies trusted for X-Forwarded-Proto, and the
 image's healthcheck script against production settings."""
+import ipaddress
 import json
 import re
 import secrets
@@ -126,3 +127,43 @@ def test_a_trusted_load_balancer_can_pass_the_clients_address(tmp_path):
     with gunicorn(tmp_path, env=untrusted, app=PROBE_APP) as base:
         status, body = probe_through_proxy_protocol(base)
     assert status != 200 or json.loads(body)["remote_addr"] != "203.0.113.7"
+
+
+def test_a_tls_proxy_at_an_address_not_trusted_sends_readers_round_in_a_redirect_loop(tmp_path):
+    """Check the compose hazard and its fix: with HTTPS=on, a proxy on another
+    address than 127.0.0.1 (here 127.0.0.2; in compose, a proxy container or
+    the Docker gateway) says X-Forwarded-Proto: https in vain and gets a 301
+    to the very https URL it was serving (a loop); once its network is in
+    FORWARDED_ALLOW_IPS, the page itself."""
+    host = {"Host": "blog.example.test", "X-Forwarded-Proto": "https"}
+    with gunicorn(tmp_path, env=PRODUCTION, app=PROBE_APP) as base:
+        status, headers, _ = get(f"{base}/admin/login/", host, source="127.0.0.2")
+    assert status == 301 and headers["Location"] == "https://blog.example.test/admin/login/"
+
+    proxy_network_trusted = {**PRODUCTION, "FORWARDED_ALLOW_IPS": "127.0.0.1,127.0.0.0/8"}
+    with gunicorn(tmp_path, env=proxy_network_trusted, app=PROBE_APP) as base:
+        assert probe(base, host)["url_scheme"] == "https"
+        status, _, _ = get(f"{base}/admin/login/", host, source="127.0.0.2")
+    assert status == 200
+
+
+def test_the_compose_environment_trusts_a_proxy_in_dockers_address_pools():
+    """Check that .env.example's FORWARDED_ALLOW_IPS, read by gunicorn's own
+    config and by the site, covers the addresses Docker gives a proxy
+    container or the gateway (172.16.0.0/12, 192.168.0.0/16), and not the world."""
+    from django.test import RequestFactory, override_settings
+    from gunicorn.config import Config
+
+    from blog.ratelimit import client_address
+    from tests.deploy import compose_file
+
+    value = compose_file.env_file_assignments(compose_file.ENV_EXAMPLE)["FORWARDED_ALLOW_IPS"]
+    config = Config()
+    config.set("forwarded_allow_ips", value)
+    networks = config.forwarded_allow_networks()
+    for proxy in ("172.17.0.1", "172.18.0.5", "192.168.16.3", "127.0.0.1"):
+        assert any(ipaddress.ip_address(proxy) in network for network in networks), proxy
+        with override_settings(FORWARDED_ALLOW_IPS=value.split(",")):
+            seen = RequestFactory().get("/", REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="203.0.113.9")
+            assert client_address(seen) == "203.0.113.9"
+    assert not any(ipaddress.ip_address("203.0.113.9") in network for network in networks)

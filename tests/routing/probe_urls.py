@@ -1,12 +1,19 @@
 """A tiny URLconf for routing tests: one read and one write of a real table
-(auth_group), through the real middleware and router."""
+(auth_group), writes of the shapes SQL parsing missed, and reads that only
+look like writes, through the real middleware and router."""
 from django.contrib.auth.models import Group
-from django.db import connections
+from django.db import connections, transaction
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 
 import routing
+from blog.models import Post
+
+CTE_INSERT = "WITH added AS (INSERT INTO auth_group (name) VALUES (%s) RETURNING id) SELECT id FROM added"
+LOCK_FOR_UPDATE = "SELECT id FROM auth_group WHERE name = %s FOR UPDATE"
+# tests/routing/test_write_detection.py creates the function on the primary.
+VOLATILE_CALL = "SELECT probe_add_group(%s)"
 
 
 def read(request):
@@ -39,7 +46,51 @@ def lose_connection_midway(request):
                          "excluded": sorted(routing.current().excluded)})
 
 
+class RolledBack(Exception):
+    pass
+
+
+def on_primary(sql, name):
+    with connections["default"].cursor() as cursor:
+        cursor.execute(sql, [name])
+        return cursor.fetchall()
+
+
+def roll_back_a_write(name):
+    try:
+        with transaction.atomic():
+            Group.objects.create(name=name)
+            raise RolledBack
+    except RolledBack:
+        pass
+
+
+def write_in_a_released_savepoint(name):
+    with transaction.atomic():
+        Group.objects.filter(name="nothing").exists()
+        with transaction.atomic():  # SAVEPOINT ... RELEASE SAVEPOINT
+            Group.objects.create(name=name)
+
+
+SHAPES = {
+    "cte-insert": lambda name: on_primary(CTE_INSERT, name),
+    "select-for-update": lambda name: on_primary(LOCK_FOR_UPDATE, name),
+    "volatile-function": lambda name: on_primary(VOLATILE_CALL, name),
+    "released-savepoint": write_in_a_released_savepoint,
+    "rolled-back": roll_back_a_write,
+    "search": lambda name: list(Post.objects.search(name).values_list("pk", flat=True)),
+}
+
+
+@csrf_exempt
+def shape(request, shape):
+    """Run one of SHAPES on the primary (a POST reads there too)."""
+    SHAPES[shape](request.POST["name"])
+    return HttpResponse(shape)
+
+
 urlpatterns = [
+    path("probe/shape/<str:shape>/", shape),
     path("probe/read/", read),
     path("probe/write/", write),
     path("probe/nothing/", nothing),
