@@ -10,7 +10,7 @@ from django.test import RequestFactory, override_settings
 
 from blog.models import Comment
 from blog.ratelimit import client_address, client_ip
-from tests.blog.html_forms import comment_form
+from tests.fixtures.html_forms import comment_form
 from tests.fixtures.factories import PostFactory
 from tests.fixtures.http_reader import Reader
 from tests.fixtures.wsgi import application_on, request

@@ -20,7 +20,7 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from blog.models import AuthorProfile, Comment, Post
-from tests.blog.html_forms import comment_form
+from tests.fixtures.html_forms import comment_form
 from tests.blog.test_admin import change_form_data
 from tests.cache.conftest import page_keys
 from tests.fixtures import cluster

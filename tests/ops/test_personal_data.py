@@ -13,7 +13,7 @@ from django.test import Client
 
 from ops import sentry as ops_sentry
 from routing import health
-from tests.blog.html_forms import comment_form
+from tests.fixtures.html_forms import comment_form
 from tests.fixtures import cluster
 from tests.fixtures.factories import PostFactory, UserFactory
 from tests.fixtures.wsgi import request
