@@ -8,14 +8,14 @@ comment (or, under moderation, to a notice that it awaits approval).
 """
 import logging
 
-from django.db import InterfaceError, OperationalError
+from django.db import DatabaseError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from routing import readonly
+from routing import is_primary_unavailable, readonly
 
 from . import comment_guard, comments, conf, ratelimit
 from .forms import CommentForm
@@ -59,7 +59,9 @@ def post_comment(request, slug):
                       "and send again (your text is kept).", retry_after=decision.retry_after)
     try:
         comment = save_comment(request, slug, form.cleaned_data)
-    except (OperationalError, InterfaceError) as error:
+    except DatabaseError as error:
+        if not is_primary_unavailable(error):
+            raise
         logger.warning("comment not saved, the primary is unavailable: %s", error)
         readonly.write_refused.send(sender=post_comment, request=request)  # ops: one Sentry event per outage
         return refuse(request, slug, form, 503, "The site is read-only for a moment, so your comment "

@@ -1,4 +1,5 @@
-"""App config: forget per-process caches when tests change the settings they depend on."""
+"""App config: forget per-process caches when tests change the settings they
+depend on; start the cache afresh on a new primary timeline."""
 from django.apps import AppConfig
 from django.core.signals import setting_changed
 
@@ -18,4 +19,9 @@ class CacheConfig(AppConfig):
     label = "page_cache"
 
     def ready(self):
+        from routing import primary_changed
+
+        from .timeline import on_new_timeline
+
         setting_changed.connect(_settings_changed, dispatch_uid="cache.settings_changed")
+        primary_changed.connect(on_new_timeline, dispatch_uid="cache.new_timeline")

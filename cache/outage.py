@@ -18,13 +18,11 @@ detects it).
 import logging
 import threading
 
-from django.db import DatabaseError
 from django.dispatch import Signal
 
-from routing.lsn import current_primary_lsn
-
+from .fresh_start import start_afresh
 from .redis_guard import Policy
-from .redis_keys import ALL_TAG, GENERATION_KEY, now_ms, tag_key
+from .redis_keys import ALL_TAG, tag_key
 
 logger = logging.getLogger(__name__)
 
@@ -50,15 +48,9 @@ def before_trusting_redis_again(client):
     # replica behind an invalidation it forgot would be accepted.
     if not _invalidation_lost.is_set() and client.exists(tag_key(ALL_TAG)):
         return
-    client.incr(GENERATION_KEY)
     _invalidation_lost.clear()
-    try:
-        lsn = current_primary_lsn()
-    except DatabaseError as error:
-        logger.info("page cache: no floor after the outage (primary unreachable: %s)", error)
-        return
-    client.set(tag_key(ALL_TAG), f"{lsn} {now_ms()}")
-    logger.warning("page cache: an invalidation was lost during the outage; entries cached before it are invalid")
+    start_afresh(client)
+    logger.warning("page cache: an invalidation was lost during the outage (or Redis its data): started afresh")
 
 
 def redis_back():

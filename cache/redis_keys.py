@@ -9,6 +9,8 @@ EPOCH_KEY = "pc:epoch"           # a new one means Redis lost its data
 LOG_KEY = "pc:invlog"            # the invalidation log the memory tiers follow
 STATS_KEY = "pc:stats"           # hit / stale / miss / bypass / render counters
 ALL_TAG = "all"                  # every page shows it implicitly (raised after an outage)
+RESETTING_KEY = "pc:resetting"   # set while the cache starts afresh: no fill is stored
+TIMELINE_KEY = "pc:timeline"     # the newest primary timeline the cache started afresh for
 
 
 def key_prefix():

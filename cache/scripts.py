@@ -108,7 +108,8 @@ STORE = NEWEST_INVALIDATION + """
 local key = ARGV[1]
 local snapshot = tonumber(ARGV[3])
 local outcome = 1
-if ARGV[9] == '1' then
+if redis.call('EXISTS', 'pc:resetting') == 1 then outcome = 0 end  -- starting afresh (cache/fresh_start.py)
+if outcome == 1 and ARGV[9] == '1' then
   local newest = newest_invalidation(ARGV[4] .. ' all')
   if snapshot < newest then outcome = 0 end
 end

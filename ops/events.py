@@ -3,6 +3,7 @@
     subject           states                      signal
     replica:<alias>   in-rotation, lagging, down  routing.health.server_state_changed
     primary           up, down                    the same signal, alias "default"
+    primary           promoted (per process)      routing.primary_changed: another member leads
     redis             closed, open                cache.redis_state_changed
     writes            accepted, refused           routing.readonly.write_refused (per request)
 
@@ -12,15 +13,16 @@ grouped in Sentry by subject and state (fingerprint ["ops", subject, state]).
 from cache import redis_state_changed
 from routing import PRIMARY
 from routing import conf as routing_conf
+from routing import primary_changed
 from routing.health import server_state_changed
 from routing.readonly import write_refused
 
-from .state_changes import Change, reporter
+from .state_changes import Change, reporter, send
 
 WRITES = "writes"
 
 
-def server_change(alias, up, in_rotation, reason):
+def server_change(alias, up, in_rotation, reason, role="standby"):
     """What a server's new (up, in_rotation) means for readers and writers."""
     tags = {"db.alias": alias}
     if alias == PRIMARY:
@@ -33,10 +35,16 @@ def server_change(alias, up, in_rotation, reason):
     if in_rotation:
         return Change(subject, "in-rotation", f"Replica {alias} is back in rotation: it serves reads again.",
                       "info", tags)
-    if up:
+    if up and role == "primary":
+        return Change(subject, "primary", f"Member {alias} is now the primary (a promotion): it takes the "
+                      "writes, and no anonymous reads.", "info", tags)
+    if up and reason.startswith("lagging"):
         limit = f"{routing_conf.max_lag_seconds():g} s / {routing_conf.max_lag_bytes()} bytes"
         return Change(subject, "lagging", f"Replica {alias} left rotation: {reason}, over the limit of {limit}. "
                       "Its reads go to the other replicas (or the primary) until it catches up.", "warning", tags)
+    if up:
+        return Change(subject, "out", f"Replica {alias} left rotation: {reason}. Its reads go to the other "
+                      "replicas (or the primary) until it is back.", "warning", tags)
     return Change(subject, "down", f"Replica {alias} is down and out of rotation ({reason}). Its reads go to "
                   "the other replicas (or the primary); it rejoins by itself once it answers again.", "warning", tags)
 
@@ -57,8 +65,8 @@ def refused_change(request):
                   "outage are not reported one by one.", "error")
 
 
-def on_server_state_changed(sender, alias, up, in_rotation, reason="", **kwargs):
-    reporter.report(server_change(alias, up, in_rotation, reason))
+def on_server_state_changed(sender, alias, up, in_rotation, reason="", role="standby", **kwargs):
+    reporter.report(server_change(alias, up, in_rotation, reason, role))
     if alias == PRIMARY and up:
         reporter.settle(WRITES, "accepted")
 
@@ -71,7 +79,22 @@ def on_write_refused(sender, request=None, **kwargs):
     reporter.report(refused_change(request))
 
 
+def promotion_change(old, new, refused_seconds):
+    return Change("primary", "promoted", (
+        f"The primary changed: {new.member} on timeline {new.timeline} (was {old.member} on timeline "
+        f"{old.timeline}). This process saw no primary for {refused_seconds:.1f} s: writes got the "
+        "read-only 503 meanwhile, and succeed again now."), "warning",
+        {"db.primary": new.member, "db.timeline": str(new.timeline), "db.former_primary": old.member,
+         "db.writes_refused_seconds": f"{refused_seconds:.1f}"}, shareable=False)
+
+
+def on_primary_changed(sender, old, new, refused_seconds=0.0, **kwargs):
+    """One event per process per promotion (each tells how long it refused writes)."""
+    send(promotion_change(old, new, refused_seconds), deduplicated="per-process")
+
+
 def connect():
     server_state_changed.connect(on_server_state_changed, dispatch_uid="ops.events.server")
+    primary_changed.connect(on_primary_changed, dispatch_uid="ops.events.promotion")
     redis_state_changed.connect(on_redis_state_changed, dispatch_uid="ops.events.redis")
     write_refused.connect(on_write_refused, dispatch_uid="ops.events.writes")

@@ -52,11 +52,13 @@ def readiness():
 
 
 def status_of(servers, redis_up):
-    """down: no server can serve a read; degraded: something is out; ok."""
+    """down: no server can serve a read; degraded: something is out; ok.
+    A replica alias whose member leads now (after a promotion) is the
+    primary, not a replica out of rotation."""
     primary_up = servers["primary"]["up"]
-    replicas = servers["replicas"]
-    if not primary_up and not any(replica["up"] for replica in replicas):
+    standbys = [replica for replica in servers["replicas"] if replica["role"] != "primary"]
+    if not primary_up and not any(replica["up"] for replica in standbys):
         return "down"
-    if not primary_up or not redis_up or not all(replica["in_rotation"] for replica in replicas):
+    if not primary_up or not redis_up or not all(replica["in_rotation"] for replica in standbys):
         return "degraded"
     return "ok"

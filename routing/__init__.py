@@ -29,6 +29,8 @@ MAX_REPLICA_LAG_SECONDS, MAX_REPLICA_LAG_BYTES, REPLICA_HEALTH_INTERVAL.
 """
 from .conf import PRIMARY
 from .context import current, pinned_to, use_primary
+from .errors import is_primary_unavailable
+from .health import primary_changed
 from .login_marker import signed_in
 from .pin import verified_pin
 from .request_state import RequestState, request_state, state_in
@@ -50,4 +52,6 @@ def replication_view():
     return monitor().view
 
 
-__all__ = ["PRIMARY", "RequestState", "request_state", "state_in", "current", "pinned_to", "use_primary", "replication_view", "servers", "session_facts", "signed_in", "verified_pin"]
+__all__ = ["PRIMARY", "RequestState", "current", "is_primary_unavailable", "pinned_to", "primary_changed",
+           "replication_view", "request_state", "servers", "session_facts", "signed_in", "state_in",
+           "use_primary", "verified_pin"]

@@ -1,104 +1,70 @@
 """Each process's view of the primary and the replicas, kept fresh by a
 background thread (never on the hot path of a query).
 
-Every REPLICA_HEALTH_INTERVAL seconds it reads the primary's WAL position
-and each replica's replay position, over its own short-timeout connections
-(application_name `blog:health`, so the servers can tell polls from reads).
+Every REPLICA_HEALTH_INTERVAL seconds it asks the primary (through the
+primary's DSN: with several hosts, libpq finds whichever member takes
+writes) for its WAL position, timeline and address, and each replica alias
+for its role, replay position and the timeline it receives, over its own
+short-timeout connections (application_name `blog:health`, so the servers
+can tell polls from reads).
 
 Lag in seconds is measured against the primary's own history, not with
 `now() - pg_last_xact_replay_timestamp()` (which grows on an idle primary):
 a replica is as many seconds behind as it has been since the primary first
 stood past the position the replica has replayed.
 
-A replica lagging past MAX_REPLICA_LAG_SECONDS / MAX_REPLICA_LAG_BYTES, or
-unreachable, leaves rotation; after a failure it stays out for a backoff
-that doubles (1 s to 30 s) and comes back by itself once healthy again.
+A replica alias out of rotation: unreachable (for a backoff that doubles,
+1 s to 30 s), lagging past MAX_REPLICA_LAG_SECONDS / MAX_REPLICA_LAG_BYTES,
+the primary itself (after a promotion every member may be named a replica:
+REPLICA_URLS lists them all), or receiving another timeline than the
+primary's (a standby not yet following a new primary could hold writes that
+were never acknowledged). Each comes back by itself once healthy again.
+
+A new timeline on the primary (a promotion: failover or switchover) starts
+a new history, and `primary_changed` tells whoever cares (the page cache
+starts afresh; ops reports it).
 """
 import logging
 import os
 import random
 import threading
 import time
-from collections import deque
-from dataclasses import asdict, dataclass
 
 import psycopg2
 from django.conf import settings
 from django.dispatch import Signal
 
 from . import conf
-from .lsn import CURRENT_PRIMARY_LSN_SQL, REPLAY_LSN_SQL
+from .lsn import MEMBER_STATE_SQL, PRIMARY_IDENTITY_SQL
+from .servers import (EVERYTHING, PRIMARY_ROLE, STANDBY_ROLE, PrimaryHistory, PrimaryIdentity,
+                      ReplicationView, ServerStatus)
 
 logger = logging.getLogger(__name__)
 
 # Sent from the poller thread when a server changes state; ops turns it into
 # one Sentry event per change. kwargs: alias, up, in_rotation, reason.
 server_state_changed = Signal()
+# Sent from the poller thread when another member leads, on a new timeline.
+# kwargs: old (PrimaryIdentity), new (PrimaryIdentity), lsn (the new
+# primary's position when seen), refused_seconds (how long this process saw
+# no primary: writes were refused meanwhile).
+primary_changed = Signal()
 
 MIN_BACKOFF, MAX_BACKOFF = 1.0, 30.0
-EVERYTHING = 2 ** 63  # what the primary has replayed, as far as any LSN comparison goes
-
-
-@dataclass(frozen=True)
-class ReplicationView:
-    """What refills need to know, recomputed after every poll.
-
-    caught_up_lsn: the furthest any replica in rotation has replayed (with no
-        replica in rotation, the primary serves: EVERYTHING).
-    bound_seconds: B = L + STALENESS_EXTRA_SECONDS, L the lag of the slowest
-        replica in rotation.
-    """
-    caught_up_lsn: int = 0
-    bound_seconds: float = conf.STALENESS_EXTRA_SECONDS
-
-
-@dataclass
-class ServerStatus:
-    alias: str
-    up: bool = True
-    in_rotation: bool = True
-    replay_lsn: int = 0
-    lag_bytes: int = 0
-    lag_seconds: float = 0.0
-    reason: str = ""
-    failures: int = 0
-    out_until: float = 0.0
-
-    def public(self):
-        return {"alias": self.alias, "up": self.up, "in_rotation": self.in_rotation,
-                "lag_seconds": round(self.lag_seconds, 3), "lag_bytes": self.lag_bytes}
-
-
-class PrimaryHistory:
-    """(time, primary LSN) samples, to say since when the primary was past an LSN."""
-
-    def __init__(self):
-        self.samples = deque(maxlen=4096)
-
-    def add(self, now, lsn):
-        if not self.samples or lsn > self.samples[-1][1]:
-            self.samples.append((now, lsn))
-
-    def latest(self):
-        return self.samples[-1][1] if self.samples else 0
-
-    def seconds_behind(self, replay_lsn, now):
-        """How long the primary has stood past `replay_lsn` (0 if it has not)."""
-        for moment, lsn in self.samples:
-            if lsn > replay_lsn:
-                return now - moment
-        return 0.0
 
 
 class HealthMonitor:
     def __init__(self, aliases):
         self.replicas = {alias: ServerStatus(alias) for alias in aliases}
-        self.primary = ServerStatus(conf.PRIMARY)
+        self.primary = ServerStatus(conf.PRIMARY, role=PRIMARY_ROLE)
+        self.identity = PrimaryIdentity()
+        self.primary_changes = 0     # how many promotions this process has seen
         self.history = PrimaryHistory()
         self._connections = {}
         self._lock = threading.Lock()
         self._thread = None
         self._pid = None
+        self._primary_lost_at = None
         self.polled = threading.Event()
         self._stopping = threading.Event()
         self.view = ReplicationView()
@@ -114,8 +80,8 @@ class HealthMonitor:
         return random.choice(candidates) if candidates else None
 
     def freshest_up(self, exclude=()):
-        """The replica furthest ahead that answers (read-only mode's fallback)."""
-        up = [s for s in self.replicas.values() if s.up and s.alias not in exclude]
+        """The standby furthest ahead that answers (read-only mode's fallback)."""
+        up = [s for s in self.replicas.values() if s.up and s.role != PRIMARY_ROLE and s.alias not in exclude]
         return max(up, key=lambda s: s.replay_lsn).alias if up else None
 
     def all_caught_up(self, lsn):
@@ -134,7 +100,8 @@ class HealthMonitor:
         self.view = self.replication_view()
 
     def snapshot(self):
-        return {"primary": {"up": self.primary.up},
+        return {"primary": {"up": self.primary.up, "member": self.identity.member,
+                            "timeline": self.identity.timeline},
                 "replicas": [s.public() for s in self.replicas.values()]}
 
     # --- polling ------------------------------------------------------------
@@ -179,33 +146,67 @@ class HealthMonitor:
                                max(s.lag_seconds for s in rotation) + conf.STALENESS_EXTRA_SECONDS)
 
     def _poll_primary(self, now):
-        lsn = self._query(self.primary, CURRENT_PRIMARY_LSN_SQL, now)
-        if lsn is not None:
-            self.history.add(now, lsn)
-            self._succeed(self.primary)
+        found = self._query(self.primary, PRIMARY_IDENTITY_SQL, now)
+        if found is None:
+            if self._primary_lost_at is None:
+                self._primary_lost_at = now
+            return self.history.latest()
+        lsn, timeline, member = int(found[0]), int(found[1]), found[2]
+        self._follow(PrimaryIdentity(member, timeline), lsn, now)
+        self.primary.replay_lsn, self.primary.timeline = lsn, timeline
+        self.history.add(now, lsn)
+        self._succeed(self.primary)
         return self.history.latest()
+
+    def _follow(self, identity, lsn, now):
+        """Another primary (a new timeline) starts a new history; say so once."""
+        lost_at, self._primary_lost_at = self._primary_lost_at, None
+        old = self.identity
+        self.identity = identity
+        if not old.timeline or identity.timeline <= old.timeline:
+            return
+        self.history = PrimaryHistory()
+        self.primary_changes += 1
+        refused = now - lost_at if lost_at is not None else 0.0
+        logger.warning("the primary is now %s on timeline %s (was %s on timeline %s; no primary for %.1f s)",
+                       identity.member, identity.timeline, old.member, old.timeline, refused)
+        primary_changed.send(sender=HealthMonitor, old=old, new=identity, lsn=lsn, refused_seconds=refused)
 
     def _poll_replica(self, status, primary_lsn, now):
         if not status.up and now < status.out_until:
             return
-        replay = self._query(status, REPLAY_LSN_SQL, now)
-        if replay is None:
+        found = self._query(status, MEMBER_STATE_SQL, now)
+        if found is None:
             return
-        status.replay_lsn = replay
-        status.lag_bytes = max(0, primary_lsn - replay)
-        status.lag_seconds = self.history.seconds_behind(replay, now)
-        if status.lag_seconds > conf.max_lag_seconds() or status.lag_bytes > conf.max_lag_bytes():
-            reason = f"lagging {status.lag_seconds:.1f}s / {status.lag_bytes} bytes"
+        in_recovery, replay, timeline = bool(found[0]), int(found[1]), int(found[2])
+        status.replay_lsn, status.timeline = replay, timeline
+        first_seen, status.role = not status.role, STANDBY_ROLE if in_recovery else PRIMARY_ROLE
+        if first_seen and not in_recovery:  # the primary since before this process: no news
+            status.in_rotation, status.reason = False, "it is the primary"
+        status.lag_bytes = max(0, primary_lsn - replay) if in_recovery else 0
+        status.lag_seconds = self.history.seconds_behind(replay, now) if in_recovery else 0.0
+        reason = self._out_of_rotation_because(status)
+        if reason:
             self._change(status, up=True, in_rotation=False, reason=reason)
         else:
             self._succeed(status)
 
+    def _out_of_rotation_because(self, status):
+        if status.role == PRIMARY_ROLE:
+            return "it is the primary"
+        if status.timeline and self.identity.timeline and status.timeline != self.identity.timeline:
+            return f"on timeline {status.timeline}, the primary on {self.identity.timeline}"
+        if status.lag_seconds > conf.max_lag_seconds() or status.lag_bytes > conf.max_lag_bytes():
+            return f"lagging {status.lag_seconds:.1f}s / {status.lag_bytes} bytes"
+        return ""
+
     def _query(self, status, sql, now):
+        """The row of one poll question; None (and the server down) if it failed."""
         try:
             conn = self._connection(status.alias)
             with conn.cursor() as cursor:
                 cursor.execute(sql)
-                return int(cursor.fetchone()[0])
+                return cursor.fetchone()
         except psycopg2.Error as error:
             self._drop_connection(status.alias)
             with self._lock:
@@ -246,17 +247,21 @@ class HealthMonitor:
                            "in rotation" if in_rotation else ("up, out of rotation" if up else "down"),
                            reason)
             server_state_changed.send(sender=HealthMonitor, alias=status.alias, up=up,
-                                      in_rotation=in_rotation, reason=reason)
+                                      in_rotation=in_rotation, reason=reason, role=status.role)
 
 
 def health_dsn(alias):
     config = settings.DATABASES[alias]
-    return {
+    dsn = {
         "host": config.get("HOST") or "127.0.0.1", "port": config.get("PORT") or 5432,
         "user": config.get("USER"), "password": config.get("PASSWORD") or None,
         "dbname": config.get("NAME"), "application_name": "blog:health",
         "connect_timeout": 1, "options": "-c statement_timeout=500",
     }
+    for option in ("target_session_attrs", "sslmode", "sslrootcert"):  # finding the primary, TLS
+        if option in config.get("OPTIONS", {}):
+            dsn[option] = config["OPTIONS"][option]
+    return dsn
 
 
 _monitor = None

@@ -25,6 +25,20 @@ def format(value):
 CURRENT_PRIMARY_LSN_SQL = "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn"
 PRIMARY_SNAPSHOT_SQL = CURRENT_PRIMARY_LSN_SQL
 REPLAY_LSN_SQL = "SELECT COALESCE(pg_last_wal_replay_lsn() - '0/0'::pg_lsn, 0)"
+# The health poller's questions (routing/health.py). The primary: its
+# position, its timeline (the first 8 hex digits of its current WAL file's
+# name: pg_control's can lag a promotion until the next checkpoint), and
+# which member it is. Any member: whether it is a standby, how far it has
+# replayed (a primary: its own position), and the timeline it receives.
+PRIMARY_IDENTITY_SQL = (
+    "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn, "
+    "('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int, "
+    "COALESCE(host(inet_server_addr()), 'local') || ':' || COALESCE(inet_server_port(), 0)")
+MEMBER_STATE_SQL = (
+    "SELECT pg_is_in_recovery(), CASE WHEN pg_is_in_recovery() "
+    "THEN COALESCE(pg_last_wal_replay_lsn() - '0/0'::pg_lsn, 0) ELSE pg_current_wal_lsn() - '0/0'::pg_lsn END, "
+    "CASE WHEN pg_is_in_recovery() THEN COALESCE((SELECT received_tli FROM pg_stat_wal_receiver), 0) "
+    "ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END")
 
 
 def current_primary_lsn():

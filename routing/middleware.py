@@ -5,7 +5,9 @@ replica read elsewhere, and carry the session's position in the pin cookie.
 - Unsafe methods and logged-in sessions (routing/login_marker.py) read from the primary.
 - A GET/HEAD whose replica read fails (connection lost, hot-standby conflict)
   is run again, whole, on another server; the replica leaves rotation.
-- A write while the primary is down gets a 503 "read-only" page.
+- A write while there is no primary (down, restarting, or not promoted yet
+  after a failover) gets a 503 "read-only" page; after a promotion each
+  thread's connection to the former primary is dropped before its next request.
 - After a committed write the response pins the session to the write's LSN;
   a pinned session's pin follows what it has seen (monotonic reads) and is
   dropped once every replica in rotation has replayed it and the staleness
@@ -18,7 +20,7 @@ import logging
 from django.db import connections
 
 from . import conf, context, readonly
-from .errors import is_connection_error, is_replica_failure
+from .errors import is_connection_error, is_primary_unavailable, is_replica_failure
 from .health import monitor
 from .login_marker import signed_in
 from .pin import clear_pin, read_pin_with_age, set_pin
@@ -34,9 +36,12 @@ class RoutingMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        forget_a_connection_to_a_former_primary()
         position = request_state(request).position = self.position_for(request)
         with context.activate(position):
             response = self.get_response(request)
+        if unacknowledged_commit():
+            response = readonly.response(request)
         self.update_pin(request, response, position)
         return response
 
@@ -59,7 +64,7 @@ class RoutingMiddleware:
             return None
         if request.method in ("GET", "HEAD") and is_replica_failure(exception, position):
             return self.retry_elsewhere(request, position, exception)
-        if request.method not in SAFE_METHODS and is_connection_error(exception):
+        if request.method not in SAFE_METHODS and is_primary_unavailable(exception):
             monitor().mark_down(conf.PRIMARY, f"write failed: {exception}")
             _close_quietly(conf.PRIMARY)  # reconnect on the next request
             return readonly.response(request)
@@ -100,3 +105,23 @@ def pin_outlived_bound(position):
     """B has passed since the pin was set, by this process's view of the
     lag, with two health polls to spare for other processes' views."""
     return position.pin_age >= monitor().view.bound_seconds + 2 * conf.health_interval()
+
+
+def forget_a_connection_to_a_former_primary():
+    """After a promotion, this thread's persistent primary connection may lead
+    to the member that lost the lead (a switchover keeps it running, as a
+    standby): close it, so the next query asks libpq for the primary again."""
+    connection = connections[conf.PRIMARY]
+    seen = monitor().primary_changes
+    if getattr(connection, "promotions_seen", seen) != seen:
+        _close_quietly(conf.PRIMARY)
+    connection.promotions_seen = seen
+
+
+def unacknowledged_commit():
+    """Did this request commit a write no synchronous standby acknowledged?
+    (routing/backend/base.py notes it.) Asking forgets it."""
+    connection = connections[conf.PRIMARY]
+    found = getattr(connection, "unacknowledged_commit", False)
+    connection.unacknowledged_commit = False
+    return found

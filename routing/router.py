@@ -8,6 +8,7 @@ sessions (the middleware says so), and when no replica in rotation has
 replayed the request's pin.
 """
 import logging
+import time
 
 from django.db import DatabaseError, connections
 
@@ -44,8 +45,10 @@ def choose_server(position):
                 raise
             position.excluded.add(alias)
             continue
-        if alias != conf.PRIMARY and position.snapshot_lsn < position.min_lsn:
-            position.excluded.add(alias)  # the health view was optimistic: skip it
+        if alias != conf.PRIMARY and (position.snapshot_lsn < position.min_lsn or not position.snapshot_lsn):
+            # The health view was optimistic (behind the pin), or this member
+            # was promoted since the last poll (a primary replays nothing).
+            position.excluded.add(alias)
             continue
         position.alias = alias
         return alias
@@ -62,13 +65,29 @@ def _candidate(position, health):
     # own lets it fall back to a replica behind its write.
     if conf.PRIMARY not in position.excluded and (health.primary.up or position.min_lsn):
         return conf.PRIMARY
-    # Primary down: read-only mode. Serve the freshest replica that answers.
+    # Primary down: read-only mode. A pinned read waits, at most the apply
+    # lag a replica in rotation may have, for one that has replayed its pin
+    # (with synchronous replication a standby already holds the write).
+    if position.min_lsn:
+        replica = wait_for_a_replica_past(position, health)
+        if replica:
+            return replica
     fallback = health.freshest_up(exclude=position.excluded - {conf.PRIMARY})
     if fallback is None:
         fallback = next(iter(sorted(set(conf.replica_aliases()) - position.excluded)), conf.PRIMARY)
     position.degraded = "primary-down"
     position.min_lsn = 0
     return fallback
+
+
+def wait_for_a_replica_past(position, health):
+    deadline = time.monotonic() + conf.max_lag_seconds()
+    while time.monotonic() < deadline:
+        replica = health.pick(position.min_lsn, exclude=position.excluded)
+        if replica:
+            return replica
+        time.sleep(conf.health_interval() / 2)
+    return None
 
 
 def measure_snapshot(alias):

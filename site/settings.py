@@ -5,6 +5,7 @@ module), so this module is imported as plain `settings`. Every variable is
 documented, with its default, in the README's "Configuration" section.
 """
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -115,15 +116,33 @@ TEMPLATES = [
 
 # --- Databases: one primary, zero or more streaming replicas -----------------
 STATEMENT_TIMEOUT_MS = int(env_number("STATEMENT_TIMEOUT_MS", 5000, int))
-LOCAL_DATABASE_URL = "postgres://postgres@127.0.0.1:54320/blog"
-LOCAL_REPLICA_URLS = "postgres://postgres@127.0.0.1:54321/blog,postgres://postgres@127.0.0.1:54322/blog"
+# The local stack's three members: writes to whichever leads, reads from
+# every member that is a standby (routing.health tells them apart).
+LOCAL_DATABASE_URL = ("postgres://postgres@127.0.0.1:54320,127.0.0.1:54321,127.0.0.1:54322/blog"
+                      "?target_session_attrs=read-write")
+LOCAL_REPLICA_URLS = ",".join(f"postgres://postgres@127.0.0.1:{port}/blog" for port in (54321, 54322, 54320))
+HOST_LIST = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^@/]*@)?(?P<hosts>[^/?#]*)(?P<rest>.*)$", re.I)
 
 
 def database(url, alias):
-    """One alias: its own application_name (so the server can tell who asked),
-    a statement timeout, a short connect timeout and persistent connections."""
+    """One alias from a postgres:// URL, which may name several hosts, libpq's
+    way: `postgres://blog@pg0:5432,pg1:5432,pg2:5432/blog?target_session_attrs=read-write`
+    makes libpq try them in turn and keep the first that takes writes, the
+    primary, whichever member leads (dj_database_url reads one host: the
+    others are put back here). Query parameters are libpq options. Each alias
+    gets its own application_name (so the server can tell who asked), a
+    statement timeout, a short connect timeout and persistent connections."""
+    match = HOST_LIST.match(url)
+    hosts = [h.strip() for h in match["hosts"].split(",")] if match else []
+    if len(hosts) > 1:
+        url = f"{match['scheme']}{match['user'] or ''}{hosts[0]}{match['rest']}"
     config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    if len(hosts) > 1:
+        addresses = [dj_database_url.parse(f"{match['scheme']}{h}/x") for h in hosts]
+        config["HOST"] = ",".join(a["HOST"] for a in addresses)
+        config["PORT"] = ",".join(str(a["PORT"] or 5432) for a in addresses)
     config["OPTIONS"] = {
+        **config.get("OPTIONS", {}),
         "application_name": f"blog:{alias}",
         "connect_timeout": 2,
         "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",

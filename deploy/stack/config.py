@@ -93,13 +93,26 @@ class StackConfig:
     def database_url(self, port=None):
         return f"postgres://postgres@127.0.0.1:{port or self.pg_port}/blog"
 
+    def primary_url(self):
+        """Every member, libpq keeping the one that takes writes: the primary,
+        whichever member leads (the site's DATABASE_URL)."""
+        hosts = ",".join(f"127.0.0.1:{member.port}" for member in self.members)
+        return f"postgres://postgres@{hosts}/blog?target_session_attrs=read-write"
+
+    def reader_urls(self):
+        """Every member, the first last (it leads after a fresh start): the
+        site reads from those that are standbys (REPLICA_URLS), so the aliases
+        replica1 and replica2 are the stack tool's replica1 and replica2, and
+        a member that led and lost the lead rejoins the rotation as replica3."""
+        return [self.database_url(member.port) for member in [*self.members[1:], self.members[0]]]
+
     def environment(self):
         """The settings' environment for code that talks to this stack."""
         return {
             "STACK_NAME": self.name,
             "STACK_STATE_DIR": str(self.state_dir),
-            "DATABASE_URL": self.database_url(),
-            "REPLICA_URLS": ",".join(self.database_url(p) for _, p in self.replicas),
+            "DATABASE_URL": self.primary_url(),
+            "REPLICA_URLS": ",".join(self.reader_urls()),
             "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
             "WEB_PORT": str(self.web_port),
             "PG_PORT": str(self.pg_port),

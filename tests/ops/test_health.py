@@ -53,11 +53,15 @@ def test_readyz_reports_every_server_redis_and_the_cache_counters(app):
     assert status == 200 and body["status"] == "ok"
     assert set(body) == {"status", "version", "primary", "replicas", "redis", "cache"}
     assert body["version"] == settings.APP_VERSION
-    assert body["primary"] == {"up": True}
-    assert [replica["alias"] for replica in body["replicas"]] == ["replica1", "replica2"]
+    primary_port = settings.DATABASES["replica3"]["PORT"]  # the member that leads after a fresh start
+    assert body["primary"] == {"up": True, "member": f"127.0.0.1:{primary_port}",
+                               "timeline": body["primary"]["timeline"]} and body["primary"]["timeline"] >= 1
+    assert [replica["alias"] for replica in body["replicas"]] == ["replica1", "replica2", "replica3"]
     for replica in body["replicas"]:
-        assert set(replica) == {"alias", "up", "in_rotation", "lag_seconds", "lag_bytes"}
-        assert replica["up"] is True and replica["in_rotation"] is True
+        assert set(replica) == {"alias", "up", "in_rotation", "role", "timeline", "lag_seconds", "lag_bytes"}
+        assert replica["up"] is True
+    roles = {replica["alias"]: (replica["role"], replica["in_rotation"]) for replica in body["replicas"]}
+    assert roles == {"replica1": ("standby", True), "replica2": ("standby", True), "replica3": ("primary", False)}
     assert body["redis"] == {"up": True}
     assert set(body["cache"]) == {"hit", "stale", "miss", "bypass"} and body["cache"]["hit"] >= 1
     assert "no-cache" in response.headers["Cache-Control"]
@@ -94,7 +98,7 @@ def test_readyz_is_down_and_503_when_no_server_can_serve_a_read(app, monitor):
             status, body, _ = readiness(app)
     finally:
         connections.close_all()
-    assert status == 503 and body["status"] == "down" and body["primary"] == {"up": False}
+    assert status == 503 and body["status"] == "down" and body["primary"]["up"] is False
     cluster.wait_until(lambda: monitor.primary.up, 30, message="the primary to be seen up")
     wait_in_rotation(monitor, "replica1", True)
     wait_in_rotation(monitor, "replica2", True)
