@@ -10,7 +10,7 @@ parameters (cache/declare.py hides the rest), so it cannot read one that
 the key leaves out.
 
 A request is answered but never stored (no key) when its declared
-parameters are repeated, blank or overlong, when it has no Host header,
+parameters are repeated, blank, overlong or not UTF-8, when it has no Host header,
 when its path resolves to no @cacheable view, or when it carries one of the
 view's bypass parameters.
 
@@ -31,6 +31,9 @@ from .declare import BYPASS_ATTRIBUTE, PARAMS_ATTRIBUTE
 
 MAX_PATH_LENGTH = 1024
 MAX_PARAM_LENGTH = 200
+# What QueryDict puts where the bytes were not UTF-8: such a request (which
+# the input guard refuses) and one sending a real U+FFFD would share a key.
+REPLACED = "\ufffd"
 MAX_HOST_LENGTH = 255
 RESOLVED_PATHS_BYTES = 4 * 1024 * 1024
 ENTRY_OVERHEAD_BYTES = 120  # a dict slot and a str header, roughly
@@ -125,7 +128,7 @@ def declared_query(query_string, params, bypass):
         values = query.getlist(name)
         if not values:
             continue
-        if len(values) > 1 or not values[0] or len(values[0]) > MAX_PARAM_LENGTH:
+        if len(values) > 1 or not values[0] or len(values[0]) > MAX_PARAM_LENGTH or REPLACED in values[0]:
             return None
         found.append((name, values[0]))
     return urlencode(found)
