@@ -18,7 +18,7 @@ Which view a path belongs to is remembered per process in a table bounded
 in bytes (RESOLVED_PATHS_BYTES), so junk URLs cannot grow a worker's memory.
 """
 import threading
-from urllib.parse import urlencode
+from urllib.parse import unquote_to_bytes, urlencode
 
 from django.conf import settings
 from django.core.exceptions import TooManyFieldsSent
@@ -31,9 +31,6 @@ from .declare import BYPASS_ATTRIBUTE, PARAMS_ATTRIBUTE
 
 MAX_PATH_LENGTH = 1024
 MAX_PARAM_LENGTH = 200
-# What QueryDict puts where the bytes were not UTF-8: such a request (which
-# the input guard refuses) and one sending a real U+FFFD would share a key.
-REPLACED = "\ufffd"
 MAX_HOST_LENGTH = 255
 RESOLVED_PATHS_BYTES = 4 * 1024 * 1024
 ENTRY_OVERHEAD_BYTES = 120  # a dict slot and a str header, roughly
@@ -112,11 +109,34 @@ def valid_host(environ):
     return host
 
 
+def readable_wsgi_text(text, percent_encoded=False):
+    """`text` (bytes as WSGI gives them: latin-1-decoded) has no NUL and is
+    UTF-8, once its %-escapes are decoded when `percent_encoded`. Shared with
+    the input guard (blog/input_guard.py), which answers 400 to what is not:
+    a query string it refuses is never stored, so a hit answers as a render would."""
+    if text.isascii() and not (percent_encoded and "%" in text):
+        return "\x00" not in text
+    try:
+        raw = text.encode("latin-1")
+    except UnicodeEncodeError:  # not what a WSGI server hands over
+        return False
+    raw = unquote_to_bytes(raw) if percent_encoded else raw
+    if b"\x00" in raw:
+        return False
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def declared_query(query_string, params, bypass):
     """The declared parameters as the view will read them, as a key part;
     None when the request must not be stored."""
     if not query_string:
         return ""
+    if not readable_wsgi_text(query_string, percent_encoded=True):
+        return None
     try:
         query = QueryDict(query_string.encode("iso-8859-1"))  # as WSGIRequest.GET does
     except (TooManyFieldsSent, UnicodeEncodeError):
@@ -128,7 +148,7 @@ def declared_query(query_string, params, bypass):
         values = query.getlist(name)
         if not values:
             continue
-        if len(values) > 1 or not values[0] or len(values[0]) > MAX_PARAM_LENGTH or REPLACED in values[0]:
+        if len(values) > 1 or not values[0] or len(values[0]) > MAX_PARAM_LENGTH:
             return None
         found.append((name, values[0]))
     return urlencode(found)
