@@ -14,11 +14,12 @@ of this site contains `%`, so such an escape in the path means it had bytes
 that are not UTF-8 (or an escaped `%`, refused alike).
 """
 import re
-from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
 from django.http import HttpResponseBadRequest
 from django.template.loader import render_to_string
+
+from cache import readable_wsgi_text
 
 REESCAPED_BYTE = re.compile(r"%[89A-F][0-9A-F]")
 # Request headers that WSGI does not prefix with HTTP_.
@@ -49,7 +50,7 @@ def unreadable_part(request):
     """Which part of the request holds a NUL or bytes that are not UTF-8, or None."""
     if "\x00" in request.path_info or REESCAPED_BYTE.search(request.path_info):
         return "the address"
-    if not wsgi_text_is_clean(request.META.get("QUERY_STRING", ""), percent_encoded=True):
+    if not readable_wsgi_text(request.META.get("QUERY_STRING", ""), percent_encoded=True):
         return "the query string"
     unclean_header = first_unclean_header(request.META)
     if unclean_header is not None:
@@ -70,29 +71,7 @@ def first_unclean_header(meta):
     every_value = "".join(value for _, value in headers)
     if every_value.isascii() and "\x00" not in every_value:
         return None
-    return next((name for name, value in headers if not wsgi_text_is_clean(value)), None)
-
-
-def wsgi_text_is_clean(text, percent_encoded=False):
-    """`text` (bytes as WSGI gives them: latin-1-decoded) has no NUL and is UTF-8,
-    once its %-escapes are decoded when `percent_encoded`."""
-    if text.isascii() and not (percent_encoded and "%" in text):
-        return "\x00" not in text
-    try:
-        raw = text.encode("latin-1")
-    except UnicodeEncodeError:  # not what a WSGI server hands over
-        return False
-    return bytes_are_clean(unquote_to_bytes(raw) if percent_encoded else raw)
-
-
-def bytes_are_clean(raw):
-    if b"\x00" in raw:
-        return False
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
+    return next((name for name, value in headers if not readable_wsgi_text(value)), None)
 
 
 def all_clean(pairs):
@@ -111,7 +90,7 @@ def form_is_clean(request):
     if declared_length(request) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
         return True  # too big to read here: whatever reads it refuses it (the comment view: a 413)
     if request.content_type == URLENCODED:
-        return bytes_are_clean(unquote_to_bytes(request.body))
+        return readable_wsgi_text(request.body.decode("latin-1"), percent_encoded=True)
     texts = [*(text for key, values in request.POST.lists() for text in (key, *values)),
              *(text for key, files in request.FILES.lists() for text in (key, *(f.name or "" for f in files)))]
     return not any("\x00" in text or REPLACEMENT_CHARACTER in text for text in texts)

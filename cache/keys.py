@@ -10,7 +10,7 @@ parameters (cache/declare.py hides the rest), so it cannot read one that
 the key leaves out.
 
 A request is answered but never stored (no key) when its declared
-parameters are repeated, blank or overlong, when it has no Host header,
+parameters are repeated, blank, overlong or not UTF-8, when it has no Host header,
 when its path resolves to no @cacheable view, or when it carries one of the
 view's bypass parameters.
 
@@ -18,7 +18,7 @@ Which view a path belongs to is remembered per process in a table bounded
 in bytes (RESOLVED_PATHS_BYTES), so junk URLs cannot grow a worker's memory.
 """
 import threading
-from urllib.parse import urlencode
+from urllib.parse import unquote_to_bytes, urlencode
 
 from django.conf import settings
 from django.core.exceptions import TooManyFieldsSent
@@ -109,11 +109,34 @@ def valid_host(environ):
     return host
 
 
+def readable_wsgi_text(text, percent_encoded=False):
+    """`text` (bytes as WSGI gives them: latin-1-decoded) has no NUL and is
+    UTF-8, once its %-escapes are decoded when `percent_encoded`. Shared with
+    the input guard (blog/input_guard.py), which answers 400 to what is not:
+    a query string it refuses is never stored, so a hit answers as a render would."""
+    if text.isascii() and not (percent_encoded and "%" in text):
+        return "\x00" not in text
+    try:
+        raw = text.encode("latin-1")
+    except UnicodeEncodeError:  # not what a WSGI server hands over
+        return False
+    raw = unquote_to_bytes(raw) if percent_encoded else raw
+    if b"\x00" in raw:
+        return False
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def declared_query(query_string, params, bypass):
     """The declared parameters as the view will read them, as a key part;
     None when the request must not be stored."""
     if not query_string:
         return ""
+    if not readable_wsgi_text(query_string, percent_encoded=True):
+        return None
     try:
         query = QueryDict(query_string.encode("iso-8859-1"))  # as WSGIRequest.GET does
     except (TooManyFieldsSent, UnicodeEncodeError):
