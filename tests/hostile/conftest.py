@@ -19,9 +19,16 @@ from tests.fixtures.wsgi import application_on
 
 COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                      HealthCheck.too_slow, HealthCheck.data_too_large])
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 settings.register_profile("ci", max_examples=150, derandomize=True, **COMMON)
 settings.register_profile("fuzz", max_examples=3000, **COMMON)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+settings.load_profile(PROFILE)
+
+
+def examples(in_ci):
+    """A test's number of generated cases: `in_ci` for `make test`, twenty
+    times as many for `make fuzz`."""
+    return in_ci * (20 if PROFILE == "fuzz" else 1)
 
 
 @pytest.fixture

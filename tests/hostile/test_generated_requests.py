@@ -6,6 +6,7 @@ import pytest
 from hypothesis import example, given, settings
 
 from cache import keys
+from tests.hostile.conftest import examples
 from tests.hostile.raw_wsgi import RawRequest, call
 from tests.hostile.strategies import comment_forms, requests
 
@@ -67,14 +68,14 @@ def test_no_known_hostile_request_gets_a_5xx_or_poisons_the_cache(site, raw):
     check_trust_boundary(site, raw)  # again: now perhaps from the cache
 
 
-@settings(max_examples=400)
+@settings(max_examples=examples(400))
 @given(raw=requests())
 def test_no_generated_request_gets_a_5xx_or_poisons_the_cache(site, raw):
     """Check the whole trust boundary at once on generated requests."""
     check_trust_boundary(site, raw)
 
 
-@settings(max_examples=100)
+@settings(max_examples=examples(100))
 @given(body=comment_forms())
 @example(body=b"name=%00&body=hello%00there&form_token=TOKEN")
 @example(body=b"name=Eve&body=%FF%FE%FD&form_token=TOKEN")

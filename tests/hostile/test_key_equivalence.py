@@ -7,6 +7,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from cache import keys
+from tests.hostile.conftest import examples
 from tests.hostile.raw_wsgi import RawRequest, call
 from tests.hostile.strategies import query_strings
 
@@ -22,7 +23,7 @@ def uncached(app, raw):
     return answer.status, answer.body
 
 
-@settings(max_examples=80)
+@settings(max_examples=examples(80))
 @given(path=st.sampled_from(LISTS), query=query_strings())
 @example(path=b"/search/", query=b"q=replica&q=anything+at+all")
 @example(path=b"/", query=b"page=2&page=3")
