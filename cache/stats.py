@@ -1,5 +1,6 @@
 """Hit / stale / miss / bypass counters: counted in each process and added
-to Redis at most once a second (never a Redis call per hit), read by /readyz.
+to Redis at most once a second by the process's invalidation-log poller
+(cache/memory_sync.py: never a Redis call in a request), read by /readyz.
 Every thread of a worker counts into the same Counter, so each change to it
 (an increment, the copy-and-reset of a flush) happens under one lock."""
 import threading
@@ -18,13 +19,15 @@ _last_flush = [time.monotonic()]
 
 
 def count(outcome):
-    """Count one answer (any thread); hand the counts to Redis at most once a second."""
+    """Count one answer (any thread)."""
     with _lock:
         _counts[outcome] += 1
-        if time.monotonic() - _last_flush[0] < FLUSH_SECONDS:
-            return
-        pending = _take_pending()
-    _send(pending)
+
+
+def flush_if_due():
+    """Hand the counts to Redis if the last flush is a second old (the poller's loop)."""
+    if time.monotonic() - _last_flush[0] >= FLUSH_SECONDS:
+        flush()
 
 
 def flush():
