@@ -10,7 +10,7 @@ from collections import Counter
 from . import store
 from .connection import redis_guard
 
-OUTCOMES = ("hit", "stale", "miss", "bypass")
+OUTCOMES = ("hit", "stale", "miss", "bypass")  # counted as X-Cache says them (HIT...), reported lower-case
 FLUSH_SECONDS = 1.0
 
 _counts = Counter()
@@ -39,7 +39,10 @@ def flush():
 def _take_pending():
     """The counts so far, reset (under _lock: an increment between the copy
     and the reset would be lost)."""
-    pending = dict(_counts)
+    pending = Counter()
+    for outcome, count in _counts.items():
+        pending[outcome.lower()] += count
+    pending = dict(pending)
     _counts.clear()
     _last_flush[0] = time.monotonic()
     return pending
