@@ -20,11 +20,12 @@ TAGS = ("home", "tag:bench-invalidation")
 def store_pages(first, last, template, port):
     from cache import store
     from cache.entry import PageCacheEntry
+    from routing import replication_view
 
-    lsn = store.primary_lsn()
+    lsn = store.current_primary_lsn()
     for number in range(first, last):
         token = os.urandom(8).hex()
-        found = store.lookup(page_key(number, port), 0, token)
+        found = store.lookup(page_key(number, port), 0, token, replication_view())
         entry = PageCacheEntry(status=200, headers=list(template.headers), gzip_body=template.gzip_body,
                                etag=template.etag, snapshot_lsn=lsn, tags=(*TAGS, f"post:{10**9 + number}"),
                                fresh_until=time.time() + 300)
@@ -60,19 +61,22 @@ def invalid_share(count, port, sample=50):
     from cache import store
 
     step = max(1, count // sample)
-    states = [store.lookup(page_key(n, port), 0, os.urandom(8).hex()).state for n in range(0, count, step)]
+    from routing import replication_view
+
+    states = [store.lookup(page_key(n, port), 0, os.urandom(8).hex(), replication_view()).state
+              for n in range(0, count, step)]
     return round(sum(s == store.INVALIDATED for s in states) / len(states), 3)
 
 
 def run(body, port, sizes, repeats=30):
     from django.db import connections
 
-    from cache.breaker import breaker
+    from cache import redis_guard
     from cache.entry import PageCacheEntry
 
     connections.close_all()  # the primary was restarted by the faults part since
     template = PageCacheEntry.from_response(_Response(body), 0, TAGS, 0)
-    breaker().client.flushdb()
+    redis_guard().client.flushdb()
     results, stored = {}, 0
     for size in sizes:
         started = time.monotonic()
@@ -80,12 +84,12 @@ def run(body, port, sizes, repeats=30):
         stored = size
         fill_seconds = time.monotonic() - started
         cost = time_invalidations(repeats)
-        cost.update(cached_pages=size, redis_keys=breaker().client.dbsize(),
+        cost.update(cached_pages=size, redis_keys=redis_guard().client.dbsize(),
                     fill_seconds=round(fill_seconds, 1), invalidated_share_of_sample=invalid_share(size, port))
         results[str(size)] = cost
         log(f"invalidation with {size} pages cached: {cost['median_ms']} ms (median of {repeats})")
     first, last = (results[str(s)]["median_ms"] for s in (sizes[0], sizes[-1]))
-    breaker().client.flushdb()
+    redis_guard().client.flushdb()
     return {"by_cached_pages": results, "large_over_small": round(last / first, 2) if first else None}
 
 

@@ -9,7 +9,9 @@ import pytest
 
 from bench import summary
 from bench.conf import FULL
+from bench.growth import deepest_page
 from bench.http_client import HttpClient, comment_ids
+from bench.stack import on_database
 from bench.wrk import parse
 from tests.fixtures.cluster import REPO
 from tests.fixtures.html_forms import comment_form, find_form
@@ -122,3 +124,21 @@ def test_wrk_refuses_anything_but_loopback(url):
 
     with pytest.raises(ValueError):
         run_wrk(url, 1)
+
+
+def test_site_urls_name_another_database_on_every_member():
+    """Check that the site's multi-host URL (deploy/stack/config.py) keeps
+    its hosts and options when it is pointed at another database."""
+    url = "postgres://postgres@127.0.0.1:30320,127.0.0.1:30321,127.0.0.1:30322/blog?target_session_attrs=read-write"
+    assert on_database(url, "blog_growth") == url.replace("/blog?", "/blog_growth?")
+    assert on_database("postgres://postgres@127.0.0.1:30321/blog", "x") == "postgres://postgres@127.0.0.1:30321/x"
+
+
+def test_deepest_page_is_set_beside_page_one():
+    """Check that the deepest list page's render time is divided by page 1's
+    at the same size, and that a blog too small for it has none."""
+    pages = {"home": {"median_ms": 10.0},
+             "home_deepest_page": {"path": "/?page=500", "status": 200, "median_ms": 15.0, "p90_ms": 18.0}}
+    found = deepest_page({"posts": 100_000, "pages": pages})
+    assert (found["over_page_1"], found["median_ms"], found["page_1_ms"]) == (1.5, 15.0, 10.0)
+    assert deepest_page({"posts": 1_000, "pages": {"home": {"median_ms": 10.0}}}) is None
