@@ -13,7 +13,8 @@ for the standby was cancelled is not acknowledged). The first member leads
 again at the end (`switchover primary`).
 
 The part `failover` is the drill alone, `plan.failover_trials` times (min /
-median / max), then what synchronous replication costs a comment POST
+median / max; none in the quick run, whose fault part runs the same steps
+under load), then what synchronous replication costs a comment POST
 (bench/sync_cost.py).
 """
 import argparse
