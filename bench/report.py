@@ -4,6 +4,7 @@ import json
 
 from . import chart
 from .report_faults import failover_section, faults_section
+from .report_targets import targets_section
 from .report_tables import number, pct, table, verdict
 from .summary import COLLAPSE
 
@@ -22,7 +23,7 @@ def markdown(results):
            f"`{meta['command']}` on {meta['date']}, commit `{meta['commit']}`; {meta['cpu_count']} CPUs; "
            f"load average {meta['loadavg_start']} at the start, {meta.get('loadavg_end')} at the end; "
            f"run took {meta.get('duration_seconds')} s. Versions: "
-           + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()) + ".\n"]
+           + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()) + ".\n", targets_section(results)]
     for name, section in (("peers", peers_section), ("profile", profile_section), ("mixed", mixed_section),
                           ("stampede", stampede_section), ("faults", faults_section),
                           ("failover", failover_section), ("growth", growth_section)):
@@ -84,14 +85,19 @@ def ratio_cell(figures, targeted):
 
 def ratios_table(peers, classes):
     rows = []
+    by_cpu = peers.get("cpu_ratios", {})
     for name, ratio in peers["ratios"].items():
         target = peers["targets"].get(name, {})
         verdict = ", ".join(f"{c} {'met' if target[c] else '**missed**'}" for c in classes) if target else ""
+        cpu = [by_cpu[name][c]["median"] if name in by_cpu else None for c in classes]
         rows.append([name, *[ratio_cell(ratio[c], bool(target)) for c in classes],
-                     f"≥ {target['target']}" if target else "", verdict])
+                     f"≥ {target['target']}" if target else "", verdict, " / ".join(number(v, 2) for v in cpu)])
     return (f"\nRatios (throughput; median of the per-repetition ratios, the lowest repetition, then each; "
-            f"⚠ marks a targeted ratio with a repetition below {COLLAPSE}, which fails the target even when the median meets it):\n\n"
-            + table(["ratio", *classes, "target", ""], rows))
+            f"⚠ marks a targeted ratio with a repetition below {COLLAPSE}, which fails the target even when the "
+            f"median meets it). The last column makes the same comparison by server CPU per request (the "
+            f"divisor's µs over the measured config's, median over repetitions, {' / '.join(classes)}): what a "
+            f"request costs moves less than throughput on a shared machine.\n\n"
+            + table(["ratio", *classes, "target", "", "by CPU µs/req"], rows))
 
 
 def spread_table(peers):
