@@ -142,3 +142,17 @@ def test_deepest_page_is_set_beside_page_one():
     found = deepest_page({"posts": 100_000, "pages": pages})
     assert (found["over_page_1"], found["median_ms"], found["page_1_ms"]) == (1.5, 15.0, 10.0)
     assert deepest_page({"posts": 1_000, "pages": {"home": {"median_ms": 10.0}}}) is None
+
+
+def test_cpu_ratios_read_like_throughput_ratios():
+    """Check that a config costing more CPU per request than its divisor gets
+    a CPU ratio below 1 (the divisor's µs over its own), per repetition."""
+    classes = FULL.worker_classes
+    figures = {config: {c: runs(100, 100) for c in classes} for config in summary.CONFIGS}
+    for config, cost in (("headers-hot", (300, 200)), ("project-hot", (400, 250))):
+        for c in classes:
+            for run, us in zip(figures[config][c], cost):
+                run["server_cpu_us"] = us
+    found = summary.peers(figures, FULL)
+    assert found["cpu_ratios"]["hot_vs_headers"]["sync"]["per_rep"] == [0.75, 0.8]
+    assert found["cpu_ratios"]["hot_vs_bare"]["sync"]["median"] is None  # bare's CPU was not measured
