@@ -1,5 +1,5 @@
 """How big and how long each part of the benchmark is: the full run (within
-fifteen minutes on the 2-CPU machine) and the quick one (about two)."""
+twenty-five minutes on the 2-CPU machine) and the quick one (about three)."""
 from dataclasses import asdict, dataclass
 
 
