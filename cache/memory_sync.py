@@ -14,7 +14,7 @@ import os
 import threading
 import time
 
-from . import conf, memory, store
+from . import conf, memory, stats, store
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +61,7 @@ class Poller:
         while True:
             try:
                 poll_once(self.position)
+                stats.flush_if_due()
                 failing = False
             except Exception:  # the poller must survive anything (the tier ages out of use meanwhile)
                 if not failing:  # report once, not ten times a second

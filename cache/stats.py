@@ -1,5 +1,6 @@
 """Hit / stale / miss / bypass counters: counted in each process and added
-to Redis at most once a second (never a Redis call per hit), read by /readyz.
+to Redis at most once a second by the process's invalidation-log poller
+(cache/memory_sync.py: never a Redis call in a request), read by /readyz.
 Every thread of a worker counts into the same Counter, so each change to it
 (an increment, the copy-and-reset of a flush) happens under one lock."""
 import threading
@@ -9,7 +10,7 @@ from collections import Counter
 from . import store
 from .connection import redis_guard
 
-OUTCOMES = ("hit", "stale", "miss", "bypass")
+OUTCOMES = ("hit", "stale", "miss", "bypass")  # counted as X-Cache says them (HIT...), reported lower-case
 FLUSH_SECONDS = 1.0
 
 _counts = Counter()
@@ -18,13 +19,15 @@ _last_flush = [time.monotonic()]
 
 
 def count(outcome):
-    """Count one answer (any thread); hand the counts to Redis at most once a second."""
+    """Count one answer (any thread)."""
     with _lock:
         _counts[outcome] += 1
-        if time.monotonic() - _last_flush[0] < FLUSH_SECONDS:
-            return
-        pending = _take_pending()
-    _send(pending)
+
+
+def flush_if_due():
+    """Hand the counts to Redis if the last flush is a second old (the poller's loop)."""
+    if time.monotonic() - _last_flush[0] >= FLUSH_SECONDS:
+        flush()
 
 
 def flush():
@@ -36,7 +39,10 @@ def flush():
 def _take_pending():
     """The counts so far, reset (under _lock: an increment between the copy
     and the reset would be lost)."""
-    pending = dict(_counts)
+    pending = Counter()
+    for outcome, count in _counts.items():
+        pending[outcome.lower()] += count
+    pending = dict(pending)
     _counts.clear()
     _last_flush[0] = time.monotonic()
     return pending

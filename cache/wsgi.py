@@ -21,6 +21,7 @@ from . import conf, keys, memory, memory_sync, representation, stats, store
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
+HIT, STALE = "HIT", "STALE"
 
 
 class RequestIds:
@@ -56,14 +57,14 @@ def request_id_for(environ):
     return given
 
 
-def server_timing(state, started, cache_ms=0.0, tier="none"):
-    """`tier` says which cache answered: memory (this process), redis, or
-    none (Django); `db` names the server that rendered, so load can be
-    attributed per server (`db;desc="replica1, 5 queries"`)."""
+def server_timing(state, started):
+    """Of a response Django rendered (cache hits write theirs in `respond`):
+    `cache;desc` is "none", and `db` names the server that rendered, so load
+    can be attributed per server (`db;desc="replica1, 5 queries"`)."""
     app_ms = (time.perf_counter() - started) * 1000
     server = state.position.alias if state.position is not None and state.position.alias else ""
     queries = f"{server}, {state.db_queries} queries" if server else f"{state.db_queries} queries"
-    return f'cache;dur={cache_ms:.2f};desc="{tier}", db;dur={state.db_ms:.2f};desc="{queries}", app;dur={app_ms:.2f}'
+    return f'cache;dur=0.00;desc="none", db;dur={state.db_ms:.2f};desc="{queries}", app;dur={app_ms:.2f}'
 
 
 class PageCacheApplication:
@@ -91,7 +92,7 @@ class PageCacheApplication:
         state.cache_outcome = "MISS"
         entry = memory.tier.get(page_key, session.pin_lsn)
         if entry is not None:
-            return self.respond(environ, state, start_response, entry, "HIT", started, "memory")
+            return self.respond(environ, state, start_response, entry, HIT, started, "memory")
         return self.from_redis(environ, state, start_response, page_key, session.pin_lsn, started)
 
     def from_redis(self, environ, state, start_response, page_key, pin_lsn, started):
@@ -109,12 +110,12 @@ class PageCacheApplication:
                 return None  # Redis out: render from the database
             if found.state == store.FRESH:
                 memory.tier.put(page_key, found.entry, observed)
-                return self.respond(environ, state, start_response, found.entry, "HIT", started, "redis")
+                return self.respond(environ, state, start_response, found.entry, HIT, started, "redis")
             if found.leased or found.state in (store.BEHIND_PIN, store.INVALIDATED) and not found.stale_ok:
                 self.hand_to_django(state, found, token if found.leased else "")
                 return None
             if found.stale_ok or found.state == store.PAST_TTL:
-                return self.respond(environ, state, start_response, found.entry, "STALE", started, "redis")
+                return self.respond(environ, state, start_response, found.entry, STALE, started, "redis")
             if time.monotonic() >= deadline:
                 self.hand_to_django(state, found, "")  # the fill is late: render too
                 return None
@@ -129,10 +130,11 @@ class PageCacheApplication:
 
     def respond(self, environ, state, start_response, entry, outcome, started, tier):
         status, headers, body = representation.answer(entry, environ.get)
-        headers = [*headers, ("X-Cache", outcome), ("X-Request-ID", state.request_id),
-                   ("Server-Timing", server_timing(state, started, (time.perf_counter() - started) * 1000, tier))]
+        elapsed = (time.perf_counter() - started) * 1000  # all of it the cache's: no database, no view
+        headers = [*headers, ("X-Cache", outcome), ("X-Request-ID", state.request_id), ("Server-Timing",
+                   f'cache;dur={elapsed:.2f};desc="{tier}", db;dur=0.00;desc="0 queries", app;dur={elapsed:.2f}')]
         start_response(STATUS_LINES[status], headers)
-        stats.count(outcome.lower())
+        stats.count(outcome)
         return [b"" if environ["REQUEST_METHOD"] == "HEAD" else body]
 
     # --- Django -----------------------------------------------------------
@@ -144,5 +146,5 @@ class PageCacheApplication:
             headers.append(("Server-Timing", server_timing(state, started)))
             return start_response(status, headers, exc_info)
 
-        stats.count(state.cache_outcome.lower())
+        stats.count(state.cache_outcome)
         return self.django_app(environ, start)

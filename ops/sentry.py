@@ -87,6 +87,10 @@ def init(dsn, *, release, environment=DEFAULT_ENVIRONMENT, traces_sample_rate=0.
     # path about 7% of its time (py-spy under the benchmark).
     ignore_logger("gunicorn.access")
     ignore_logger_for_sentry_logs("gunicorn.access")
+    # Django logs every request with a Host outside ALLOWED_HOSTS at ERROR:
+    # anyone could spend the Sentry quota with a bad Host header, and the
+    # 400 it gets is the whole story.
+    ignore_logger("django.security.DisallowedHost")
 
 
 def sampler(rate):

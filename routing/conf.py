@@ -24,6 +24,23 @@ def pin_max_age():
     return float(getattr(settings, "PIN_MAX_AGE", 30))
 
 
+_pin_max_age = []
+
+
+def pin_max_age_cached():
+    """PIN_MAX_AGE for the page cache's fast path, which verifies pins on
+    every pinned request: read once (forget_cached_settings on a change)."""
+    if not _pin_max_age:
+        _pin_max_age.append(pin_max_age())
+    return _pin_max_age[0]
+
+
+def forget_cached_settings(setting, **kwargs):
+    """setting_changed receiver."""
+    if setting == "PIN_MAX_AGE":
+        _pin_max_age.clear()
+
+
 def max_lag_seconds():
     return float(getattr(settings, "MAX_REPLICA_LAG_SECONDS", 10))
 

@@ -15,7 +15,7 @@ MAX_LSN_HEX_DIGITS = 16  # an LSN is 64 bits
 def verified_pin(value):
     """(LSN, seconds since the pin was set) of a genuine, unexpired pin
     cookie value; (0, 0.0) for anything else."""
-    found = SIGNER.unsign(value, max_age=conf.pin_max_age()) if value else None
+    found = SIGNER.unsign(value, max_age=conf.pin_max_age_cached()) if value else None
     if found is None:
         return 0, 0.0
     payload, age = found

@@ -25,6 +25,8 @@ def django_db_setup(django_db_setup, django_db_blocker):
     # The health poller holds connections to the test database: close them
     # so that it can be dropped.
     health.reset(wait=True)
+    with django_db_blocker.unblock():
+        cluster.end_other_sessions_on_the_test_database()
 
 
 @pytest.fixture

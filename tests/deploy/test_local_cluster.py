@@ -28,14 +28,16 @@ def test_primary_streams_to_both_replicas_through_their_slots_one_synchronously(
     assert cluster.query("default", "SHOW synchronous_commit") == [("on",)]
 
 
-def test_replica_aliases_connect_to_standby_servers():
-    """Check that each replica alias is its own server in recovery, on the test database."""
-    assert settings.REPLICA_ALIASES == ["replica1", "replica2"]
-    for alias in settings.REPLICA_ALIASES:
+def test_replica_aliases_connect_to_every_member_the_standbys_first():
+    """Check that each replica alias is its own member on the test database:
+    replica1 and replica2 the stack's standbys, replica3 the member that leads
+    after a fresh start (out of rotation while it does)."""
+    assert settings.REPLICA_ALIASES == ["replica1", "replica2", "replica3"]
+    for alias, standby in (("replica1", True), ("replica2", True), ("replica3", False)):
         with connections[alias].cursor() as cursor:
             cursor.execute("SELECT pg_is_in_recovery(), current_database(), current_setting('port')")
             in_recovery, database, port = cursor.fetchone()
-        assert in_recovery is True
+        assert in_recovery is standby
         assert database == connections["default"].settings_dict["NAME"]
         assert int(port) == int(settings.DATABASES[alias]["PORT"])
     with connections["default"].cursor() as cursor:

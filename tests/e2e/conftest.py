@@ -60,9 +60,9 @@ def browser():
 
 @pytest.fixture(scope="package")
 def lagging_replicas(django_db_setup):
-    """Both replicas apply WAL APPLY_DELAY late, for all the journeys."""
+    """Both standbys apply WAL APPLY_DELAY late, for all the journeys."""
     with ExitStack() as stack:
-        for alias in settings.REPLICA_ALIASES:
+        for alias in cluster.standby_aliases():
             stack.enter_context(cluster.apply_delay(alias, APPLY_DELAY))
         yield
 

@@ -146,3 +146,35 @@ def test_a_commit_whose_wait_for_the_standby_was_cancelled_is_not_acknowledged(a
         os.kill(receiver, signal.SIGCONT)
     assert answers["write"].status == 503
     assert cluster.query("default", "SELECT count(*) FROM auth_group WHERE name = 'not-acknowledged'") == [(1,)]
+
+
+def test_a_planned_switchover_fails_no_write_beyond_a_few_read_only_answers(app):
+    """Check a switchover under a stream of writes: every write is either
+    acknowledged (303) or refused with the read-only 503 while the lead
+    moves, never a 500; afterwards writes go to the new leader by
+    themselves, then the lead is handed back."""
+    answers, refused_at = [], []
+    stop = threading.Event()
+
+    def keep_writing():
+        number = 0
+        while not stop.is_set():
+            number += 1
+            answers.append(write(app, f"during-switchover-{number}").status)
+            if answers[-1] == 503:
+                refused_at.append(time.monotonic())
+
+    writer = threading.Thread(target=keep_writing, daemon=True)
+    writer.start()
+    try:
+        cluster.stack_tool("switchover", "replica1")
+        cluster.wait_until(lambda: answers[-3:] == [303, 303, 303], timeout=30, message="writes to flow again")
+    finally:
+        stop.set()
+        writer.join(timeout=30)
+        cluster.stack_tool("switchover", "primary")
+        health.reset()
+        connections.close_all()
+    window = refused_at[-1] - refused_at[0] if refused_at else 0.0
+    print(f"switchover under {len(answers)} writes: {len(refused_at)} answered 503 over {window:.2f} s, the rest 303")
+    assert set(answers) <= {303, 503} and answers[-1] == 303
