@@ -58,7 +58,7 @@ def draw(peers, meta, target):
                    f"{meta['cpu_count']} CPUs, {meta['date'][:10]}, load average "
                    f"{meta['loadavg_start'][0]:.1f} → {(meta.get('loadavg_end') or [0])[0]:.1f}", fontsize=9)
     axes.legend(fontsize=8, loc="upper right")
-    tallest = max(max(r[c]["per_rep"] or [0]) for r in ratios.values() for c in classes)
+    tallest = max(max(ratios[name][c]["per_rep"] or [0]) for name in names for c in classes)
     axes.set_ylim(0, min(max(1.25, tallest * 1.08), 3.0))
     figure.tight_layout()
     figure.savefig(target)

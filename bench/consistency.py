@@ -35,6 +35,8 @@ class Event:
     pin_change: str = ""        # the response set or cleared it
     phase: str = ""
     error: str = ""
+    db_server: str = ""         # the Django alias Server-Timing names ("default": the primary)
+    db_queries: int = 0         # its query count (the snapshot probe included)
 
     @property
     def acknowledged(self):

@@ -4,29 +4,46 @@ another member accepts writes, and, once the lost member is started again,
 how long until it streams from the new leader (pg_rewind).
 
     STACK_NAME=bench python -m bench.failover --trials 5   # JSON on stdout
+    STACK_NAME=bench python bench/run.py --only failover    # the bench's part
 
-`lose_leader(stack)` and `rejoin(stack, lost)` are the two steps, for the
-bench's fault phase to run under load. A write counts once it commits with
-no synchronous-replication warning (a commit whose wait for the standby was
-cancelled is not acknowledged). The first member leads again at the end.
+`lose_leader(stack)` and `rejoin(stack, lost)` are the two steps, which the
+bench's fault phase also runs under load (bench/faults.py). A write counts
+once it commits with no synchronous-replication warning (a commit whose wait
+for the standby was cancelled is not acknowledged). The first member leads
+again at the end (`switchover primary`).
+
+The part `failover` is the drill alone, `plan.failover_trials` times (min /
+median / max; none in the quick run, whose fault part runs the same steps
+under load), then what synchronous replication costs a comment POST
+(bench/sync_cost.py).
 """
 import argparse
 import json
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg2
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 from bench.stack import BenchStack, log  # noqa: E402
 
-MEMBERS = ("primary", "replica1", "replica2")
+FIRST_MEMBER = "primary"  # the stack tool's name of the member on the first port
 PROBE_TABLE = "failover_probe"
 TIMEOUT = 90  # seconds: far beyond the 30 s target, so a slow failover is measured, not cut
+
+
+@dataclass
+class LostLeader:
+    lost: str           # the member whose host was lost
+    new_leader: str     # the member that took writes next
+    lost_at: float      # wall clock (time.time()) just before its processes were killed
+    seconds: float      # from then until the new leader committed a write
 
 
 def accepts_writes(stack, member):
@@ -48,22 +65,18 @@ def accepts_writes(stack, member):
         conn.close()
 
 
-def leader(stack):
-    """The stack tool's name of the member that leads now (`localstack.py leader`)."""
-    return stack.tool("leader").split()[0]
-
-
 def lose_leader(stack):
-    """Kill the leader's host; (lost member, new leader, seconds until it took a write)."""
-    lost = leader(stack)
-    lost_at = time.monotonic()
+    """Kill the leader's host; a LostLeader once another member took a write."""
+    stack.query(f"CREATE TABLE IF NOT EXISTS {PROBE_TABLE} (at timestamptz)", database="postgres")
+    lost = stack.leader()
+    lost_at, started = time.time(), time.monotonic()
     stack.tool("stop", lost)
-    others = [m for m in MEMBERS if m != lost]
-    deadline = lost_at + TIMEOUT
+    others = [m for m in stack.members if m != lost]
+    deadline = started + TIMEOUT
     while time.monotonic() < deadline:
         for member in others:
             if accepts_writes(stack, member):
-                return lost, member, time.monotonic() - lost_at
+                return LostLeader(lost, member, lost_at, time.monotonic() - started)
         time.sleep(0.1)
     raise RuntimeError(f"no member accepted writes {TIMEOUT}s after losing {lost}")
 
@@ -76,24 +89,41 @@ def rejoin(stack, lost):
     return time.monotonic() - started
 
 
+def switch_back(stack, timeout=180):
+    """Hand the lead back to the first member (planned); seconds it took, 0 if it led."""
+    started = time.monotonic()
+    stack.tool("switchover", FIRST_MEMBER, timeout=timeout)
+    return time.monotonic() - started
+
+
 def drill(stack, trials):
-    stack.query(f"CREATE TABLE IF NOT EXISTS {PROBE_TABLE} (at timestamptz)",
-                server=leader(stack), database="postgres")
     runs = []
     for trial in range(1, trials + 1):
-        lost, new_leader, failover = lose_leader(stack)
-        rejoined = rejoin(stack, lost)
-        log(f"failover {trial}/{trials}: lost {lost}, {new_leader} took writes after {failover:.1f}s; "
-            f"{lost} streaming again {rejoined:.1f}s after its start")
-        runs.append({"lost": lost, "new_leader": new_leader,
-                     "failover_s": round(failover, 2), "rejoin_s": round(rejoined, 2)})
-    stack.tool("switchover", "primary", timeout=180)
+        found = lose_leader(stack)
+        rejoined = rejoin(stack, found.lost)
+        log(f"failover {trial}/{trials}: lost {found.lost}, {found.new_leader} took writes after "
+            f"{found.seconds:.1f}s; {found.lost} streaming again {rejoined:.1f}s after its start")
+        runs.append({"lost": found.lost, "new_leader": found.new_leader,
+                     "failover_s": round(found.seconds, 2), "rejoin_s": round(rejoined, 2)})
+    switched = switch_back(stack)
     return {"trials": runs, "failover_s": summary([r["failover_s"] for r in runs]),
-            "rejoin_s": summary([r["rejoin_s"] for r in runs])}
+            "rejoin_s": summary([r["rejoin_s"] for r in runs]), "switch_back_s": round(switched, 2)}
 
 
 def summary(values):
+    if not values:
+        return {"min": None, "median": None, "max": None}
     return {"min": min(values), "median": round(statistics.median(values), 2), "max": max(values)}
+
+
+def run(stack, plan, worker_class):
+    """The bench's part: the drill, then synchronous replication's cost."""
+    from bench import sync_cost
+
+    log(f"failover drill: {plan.failover_trials} trial(s)")
+    result = drill(stack, plan.failover_trials)
+    result["sync_commit"] = sync_cost.run(stack, plan, worker_class)
+    return result
 
 
 def main():

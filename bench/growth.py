@@ -1,6 +1,8 @@
 """Part 5: growth. Render cost of the home page, a deep home page, a deep
-archive and a post page at a small and a large blog (cost must stay flat;
-the blog issue asks page 1,000 of 100,000 posts within 2x page 1).
+archive and a post page at a small and a large blog (cost must stay flat),
+and the deepest page a list serves (blog/pagination.py MAX_PAGE, 500)
+against page 1 at the large size: uncached, the most one list request can
+cost (issue 13 item 10).
 
 A separate database `blog_growth` is cloned from a template seeded once
 with `plan.growth_small` posts (`manage.py seed`), measured, then grown in
@@ -15,6 +17,7 @@ import subprocess
 import sys
 import time
 
+from .pages import PER_PAGE
 from .stack import ROOT, log
 
 TEMPLATE, DATABASE = "blog_growth_base", "blog_growth"
@@ -65,7 +68,7 @@ def grow(stack, target):
     originals = stack.query("SELECT count(*) FROM blog_post WHERE slug !~ %s", (COPY_SUFFIX,),
                             database=DATABASE)[0][0]
     copies = max(0, -(-target // originals) - 1)
-    conn = stack.connect("primary", DATABASE)
+    conn = stack.connect(database=DATABASE)
     try:
         with conn.cursor() as cursor:
             cursor.execute("SET statement_timeout = 0")
@@ -79,7 +82,10 @@ def grow(stack, target):
 
 
 def pages_to_measure(stack):
-    """The same pages at both sizes, found from the database."""
+    """The same pages at both sizes, found from the database; a list's last
+    page is the last it serves (blog/pagination.py MAX_PAGE)."""
+    from blog.pagination import MAX_PAGE
+
     query = lambda sql, *params: stack.query(sql, params or None, database=DATABASE)  # noqa: E731
     published = query("SELECT count(*) FROM blog_post WHERE status = 'published'")[0][0]
     (oldest,) = query("SELECT min(published_at) FROM blog_post WHERE status = 'published'")[0]
@@ -89,18 +95,17 @@ def pages_to_measure(stack):
     (slug,) = query("SELECT slug FROM blog_post WHERE status = 'published' AND slug !~ %s "
                     "ORDER BY comment_count DESC, id LIMIT 1", COPY_SUFFIX)[0]
     archive = f"/archive/{oldest.year:04d}/{oldest.month:02d}/"
-    pages = {"home": "/", "home_last_page": f"/?page={-(-published // 10)}",
-             "deep_archive": archive, "deep_archive_last_page": f"{archive}?page={-(-in_month // 10)}",
+    last_page = lambda count: min(MAX_PAGE, -(-count // PER_PAGE))  # noqa: E731
+    pages = {"home": "/", "home_last_page": f"/?page={last_page(published)}",
+             "deep_archive": archive, "deep_archive_last_page": f"{archive}?page={last_page(in_month)}",
              "post": f"/posts/{slug}/"}
-    if published >= 10_000:
-        pages["home_page_1000"] = "/?page=1000"
+    if published >= MAX_PAGE * PER_PAGE:
+        pages["home_deepest_page"] = f"/?page={MAX_PAGE}"
     return pages, published
 
 
 def probe(stack, pages, repeats):
-    env = stack.environment(ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
-                            DATABASE_URL=stack.database_url("primary", DATABASE),
-                            REPLICA_URLS=",".join(stack.database_url(r, DATABASE) for r in ("replica1", "replica2")))
+    env = stack.environment(ALLOWED_HOSTS="127.0.0.1,localhost,testserver", **stack.site_databases(DATABASE))
     result = subprocess.run([sys.executable, "-m", "bench.growth_probe", json.dumps(pages), str(repeats)],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     if result.returncode != 0:
@@ -120,9 +125,16 @@ def run(stack, plan):
              "pages": probe(stack, {**pages, **large_pages}, plan.growth_repeats)}
     ratios = {name: round(large["pages"][name]["median_ms"] / small["pages"][name]["median_ms"], 2)
               for name in small["pages"]}
-    deep = large["pages"].get("home_page_1000")
-    result = {"small": small, "large": large, "large_over_small": ratios,
-              "page_1000_over_page_1_at_large": round(deep["median_ms"] / large["pages"]["home"]["median_ms"], 2)
-              if deep else None}
-    log(f"growth: large/small {ratios}; page 1000 / page 1 {result['page_1000_over_page_1_at_large']}")
+    result = {"small": small, "large": large, "large_over_small": ratios, "deepest_page": deepest_page(large)}
+    log(f"growth: large/small {ratios}; deepest page {result['deepest_page']}")
     return result
+
+
+def deepest_page(large):
+    """The deepest page a list serves against its first, uncached, at the large size."""
+    deep, first = large["pages"].get("home_deepest_page"), large["pages"]["home"]
+    if deep is None:
+        return None
+    return {"path": deep["path"], "status": deep["status"], "posts": large["posts"], "median_ms": deep["median_ms"],
+            "p90_ms": deep["p90_ms"], "page_1_ms": first["median_ms"],
+            "over_page_1": round(deep["median_ms"] / first["median_ms"], 2)}

@@ -3,19 +3,26 @@ consistency check of its whole recorded history.
 
 The replicas apply WAL `plan.replica_delay` late (recovery_min_apply_delay)
 while anonymous readers and commenting writers run; then throughput, hit
-ratio (from X-Cache and from the server's own counters), each server's
-share of read queries (pg_stat_statements), the replay lag the primary saw,
-and the three consistency counts, each violation with request ids and times.
+ratio (from X-Cache and from the server's own counters), the replay lag the
+primary saw, and the three consistency counts, each violation with request
+ids and times. Issue 15's figures (bench/attribution.py): the primary's
+share of the read queries of anonymous GETs, apart from writers' pinned
+reads and from POSTs, from each response's Server-Timing and cross-checked
+with pg_stat_statements on each member; and the hit ratio of anonymous GETs
+in steady state (after `plan.mixed_warmup_seconds`), cold misses apart.
 """
 import collections
 import time
 
-from . import consistency, dbstats
+from . import attribution, consistency, dbstats
 from .counters import Counters, delta
 from .stack import log
 from .workload import Workload
 
 SPEC_EXTRA_SECONDS = 1.0  # B = L + 1 s (SPEC "Guarantees")
+# Issue 15's targets.
+PRIMARY_SHARE_TARGET = 0.10     # at most this share of anonymous GETs' read queries on the primary
+STEADY_HIT_TARGET = 0.98        # at least this share of anonymous GETs in steady state from the cache
 
 
 def acknowledged_comments_present(stack, events):
@@ -52,12 +59,14 @@ def run(stack, plan, ranked, port):
         before = counters.page_cache()
         workload = Workload(port, ranked, plan.mixed_readers, plan.mixed_writers, plan.write_share, seed=2)
         log(f"mixed workload: {plan.mixed_readers} readers, {plan.mixed_writers} writers, "
-            f"{plan.mixed_seconds}s, replicas {plan.replica_delay} behind")
+            f"{plan.mixed_seconds}s ({plan.mixed_warmup_seconds}s warm-up), replicas {plan.replica_delay} behind")
+        started = time.time()
         with dbstats.LagSampler(stack) as lag:
             seconds = workload.run(plan.mixed_seconds)
         time.sleep(1.2)  # the workers' counters reach Redis at most once a second
         server_counts = delta(counters.page_cache(), before)
         shares = dbstats.statements(stack)
+        leader = stack.leader()
     finally:
         stack.set_replica_delay("0")
     events = workload.events
@@ -77,11 +86,36 @@ def run(stack, plan, ranked, port):
         "anonymous_regressions_informational": consistency.unpinned_regressions(events),
         "acknowledged_comments": acknowledged_comments_present(stack, events),
         "clients": len({e.client for e in events}),
+        **issue_15_figures(events, shares, leader, started + plan.mixed_warmup_seconds),
     }
+    result["warmup_seconds"] = plan.mixed_warmup_seconds
     log(f"mixed: {result['throughput']} req/s, hit ratio {counts['hit_ratio']}, "
         f"writes {counts['write_share']:.1%}, violations RYW {checks['read_your_writes']['violations']} "
-        f"stale {checks['bounded_staleness']['violations']} monotonic {checks['monotonic_reads']['violations']}")
+        f"stale {checks['bounded_staleness']['violations']} monotonic {checks['monotonic_reads']['violations']}; "
+        f"primary share of anonymous reads {result['by_class']['anonymous']['primary_share']}, "
+        f"steady-state hit ratio {result['steady_state']['hit_ratio']}")
     return result, events
+
+
+def issue_15_figures(events, statements, leader, warm_until):
+    """The primary's share of anonymous GETs' read queries (Server-Timing),
+    the steady-state hit ratio, the cross-check with pg_stat_statements,
+    and whether each target is met."""
+    by_class = attribution.queries_by_class(events)
+    steady = attribution.steady_state(events, warm_until)
+    primary_share = by_class["anonymous"]["primary_share"]
+    return {
+        "by_class": by_class, "steady_state": steady,
+        "cross_check": attribution.cross_check(by_class, statements, leader),
+        "targets": {
+            "primary_share_of_anonymous_reads": {
+                "target": PRIMARY_SHARE_TARGET, "value": primary_share,
+                "met": primary_share is not None and primary_share <= PRIMARY_SHARE_TARGET},
+            "steady_state_hit_ratio": {
+                "target": STEADY_HIT_TARGET, "value": steady["hit_ratio"],
+                "met": steady["hit_ratio"] is not None and steady["hit_ratio"] >= STEADY_HIT_TARGET},
+        },
+    }
 
 
 def parse_interval(text):

@@ -20,11 +20,15 @@ SERVER_HEADERS = {"date", "server", "connection", "transfer-encoding", "keep-ali
 
 
 def reader_pages(stack):
-    """{kind: [request target, ...]} over the published blog, newest first."""
+    """{kind: [request target, ...]} over the published blog, newest first
+    (the home page's pages up to the last one a list serves)."""
+    from blog.pagination import MAX_PAGE
+
     query = stack.query
     posts = [f"/posts/{slug}/" for (slug,) in query(
         "SELECT slug FROM blog_post WHERE status = 'published' ORDER BY published_at DESC, id DESC")]
-    home_pages = ["/"] + [f"/?page={n}" for n in range(2, (len(posts) + PER_PAGE - 1) // PER_PAGE + 1)]
+    last_page = min(MAX_PAGE, (len(posts) + PER_PAGE - 1) // PER_PAGE)
+    home_pages = ["/"] + [f"/?page={n}" for n in range(2, last_page + 1)]
     tags = [f"/tags/{slug}/" for (slug,) in query("SELECT slug FROM blog_tag ORDER BY slug")]
     authors = [f"/authors/{name}/" for (name,) in query(
         "SELECT u.username FROM auth_user u JOIN blog_authorprofile a ON a.user_id = u.id "

@@ -3,6 +3,9 @@ throughput.png (the chart), from one run's results."""
 import json
 
 from . import chart
+from .report_faults import failover_section, faults_section
+from .report_targets import targets_section
+from .report_tables import number, pct, table, verdict
 from .summary import COLLAPSE
 
 
@@ -14,26 +17,16 @@ def write(results, folder):
     (folder / "latest.md").write_text(markdown(results))
 
 
-def table(header, rows):
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
-
-
-def pct(value):
-    return "–" if value is None else f"{value:.1%}"
-
-
 def markdown(results):
     meta = results["meta"]
     out = [f"# Benchmark results ({'quick' if meta['plan']['quick'] else 'full'} run)\n",
            f"`{meta['command']}` on {meta['date']}, commit `{meta['commit']}`; {meta['cpu_count']} CPUs; "
            f"load average {meta['loadavg_start']} at the start, {meta.get('loadavg_end')} at the end; "
            f"run took {meta.get('duration_seconds')} s. Versions: "
-           + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()) + ".\n"]
+           + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()) + ".\n", targets_section(results)]
     for name, section in (("peers", peers_section), ("profile", profile_section), ("mixed", mixed_section),
-                          ("stampede", stampede_section),
-                          ("faults", faults_section), ("growth", growth_section)):
+                          ("stampede", stampede_section), ("faults", faults_section),
+                          ("failover", failover_section), ("growth", growth_section)):
         if name in results:
             out.append(section(results[name]))
     for part, error in results.get("errors", {}).items():
@@ -81,10 +74,6 @@ def peers_section(peers):
     return "\n".join(out)
 
 
-def number(value, digits):
-    return "–" if value is None else f"{value:.{digits}f}"
-
-
 def ratio_cell(figures, targeted):
     """median (lowest repetition; every repetition), a collapse of a
     targeted ratio flagged."""
@@ -96,14 +85,19 @@ def ratio_cell(figures, targeted):
 
 def ratios_table(peers, classes):
     rows = []
+    by_cpu = peers.get("cpu_ratios", {})
     for name, ratio in peers["ratios"].items():
         target = peers["targets"].get(name, {})
         verdict = ", ".join(f"{c} {'met' if target[c] else '**missed**'}" for c in classes) if target else ""
+        cpu = [by_cpu[name][c]["median"] if name in by_cpu else None for c in classes]
         rows.append([name, *[ratio_cell(ratio[c], bool(target)) for c in classes],
-                     f"≥ {target['target']}" if target else "", verdict])
+                     f"≥ {target['target']}" if target else "", verdict, " / ".join(number(v, 2) for v in cpu)])
     return (f"\nRatios (throughput; median of the per-repetition ratios, the lowest repetition, then each; "
-            f"⚠ marks a targeted ratio with a repetition below {COLLAPSE}, which fails the target even when the median meets it):\n\n"
-            + table(["ratio", *classes, "target", ""], rows))
+            f"⚠ marks a targeted ratio with a repetition below {COLLAPSE}, which fails the target even when the "
+            f"median meets it). The last column makes the same comparison by server CPU per request (the "
+            f"divisor's µs over the measured config's, median over repetitions, {' / '.join(classes)}): what a "
+            f"request costs moves less than throughput on a shared machine.\n\n"
+            + table(["ratio", *classes, "target", "", "by CPU µs/req"], rows))
 
 
 def spread_table(peers):
@@ -167,12 +161,10 @@ def mixed_section(mixed):
     c = mixed["consistency"]
     rows = [["throughput (req/s)", mixed["throughput"]], ["requests / clients", f"{mixed['requests']} / {mixed['clients']}"],
             ["write share (comments)", pct(mixed["write_share"])],
-            ["hit ratio (X-Cache HIT+STALE of 200 reads)", pct(mixed["hit_ratio"])],
+            ["hit ratio, every 200 read (X-Cache HIT+STALE)", pct(mixed["hit_ratio"])],
             ["hit ratio (server's pc:stats counters)", pct(mixed["server_hit_ratio"])],
             ["replica apply delay / max replay lag seen", f"{mixed['replica_delay']} / {mixed['replay_lag_max_seconds']} s"],
             ["bound B used", f"{c['bound_seconds']} s"]]
-    rows += [[f"read queries on {server}", f"{v['reads']} ({pct(v['read_share'])}); LSN probes {v['lsn_probes']}"]
-             for server, v in mixed["read_queries"].items()]
     rows += [[f"{rule.replace('_', ' ')} violations", f"**{c[rule]['violations']}** of {c[rule]['checked']} reads checked"]
              for rule in ("read_your_writes", "bounded_staleness", "monotonic_reads")]
     rows += [["acknowledged comments missing afterwards",
@@ -180,7 +172,49 @@ def mixed_section(mixed):
              ["read statuses", mixed["read_statuses"]], ["write statuses", mixed["write_statuses"]]]
     examples = [e for rule in ("read_your_writes", "bounded_staleness", "monotonic_reads") for e in c[rule]["examples"]]
     tail = "\nViolations seen (first ones):\n\n```\n" + "\n".join(map(str, examples[:10])) + "\n```\n" if examples else ""
-    return "## 2. Mixed workload, replicas lagging\n\n" + table(["figure", "value"], rows) + tail
+    out = ["## 2. Mixed workload, replicas lagging\n",
+           f"{mixed['readers']} anonymous readers and {mixed['writers']} writers (comments, then their post read "
+           f"back) for {mixed['seconds']} s.\n", table(["figure", "value"], rows) + tail]
+    if "by_class" in mixed:
+        out.append(issue_15_tables(mixed))
+    return "\n".join(out)
+
+
+def issue_15_tables(mixed):
+    targets, steady = mixed["targets"], mixed["steady_state"]
+    share, hits = targets["primary_share_of_anonymous_reads"], targets["steady_state_hit_ratio"]
+    consistency_ok = all(mixed["consistency"][rule]["violations"] == 0
+                         for rule in ("read_your_writes", "bounded_staleness", "monotonic_reads"))
+    rows = [["primary's share of anonymous GETs' read queries", f"≤ {pct(share['target'])}",
+             pct(share["value"]), verdict(share)],
+            [f"anonymous GETs served from the cache in steady state (after {mixed['warmup_seconds']} s)",
+             f"≥ {pct(hits['target'])}", f"{pct(hits['value'])} (HIT alone {pct(steady['hit_only_ratio'])}, "
+             f"STALE {pct(steady['stale_share'])})", verdict(hits)],
+            ["read-your-writes, monotonic, bounded-staleness violations", "0",
+             " / ".join(str(mixed["consistency"][rule]["violations"])
+                        for rule in ("read_your_writes", "monotonic_reads", "bounded_staleness")),
+             "met" if consistency_ok else "**missed**"]]
+    servers = sorted({alias for entry in mixed["by_class"].values() for alias in entry["queries"]})
+    class_rows = [[name, entry["requests"], entry["rendered"], *[entry["queries"].get(a, 0) for a in servers],
+                   pct(entry["primary_share"])] for name, entry in mixed["by_class"].items()]
+    check_rows = [[member, v["get_reads"], v["post_queries"], v["pg_stat_statements_selects"],
+                   mixed["read_queries"][member]["write_checks"], mixed["read_queries"][member]["role"]]
+                  for member, v in mixed["cross_check"].items()]
+    return ("\nIssue 15's targets:\n\n" + table(["figure", "target", "measured", ""], rows)
+            + "\nRead queries by request class, from each response's `Server-Timing` (`db;desc=\"<server>, n "
+              "queries\"`, less the routing's snapshot probe; `default` is the primary): `anonymous` are GETs "
+              "without the pin cookie, `pinned` a writer's reads while its pin lasts (on the primary by design "
+              "until a replica has the write), `post` the comment POSTs (reads and writes).\n\n"
+            + table(["class", "requests", "rendered", *servers, "primary share"], class_rows)
+            + f"\nSteady state, anonymous GETs answered 200 after the warm-up: {steady['outcomes']} "
+              f"(a cold MISS is the first response for its page in the run, left out of the ratio; warm "
+              f"misses rendered on {steady['warm_misses_by_server'] or 'no server'}).\n"
+            + "\nCross-check per member with pg_stat_statements (its SELECTs on the blog database, probes, "
+              "health checks and the write detection's question before each COMMIT on the primary counted "
+              "apart): the GETs' read queries should match a standby's SELECTs; on the primary the POSTs' "
+              "SELECTs come on top.\n\n"
+            + table(["member", "GET read queries (responses)", "POST queries (responses)",
+                     "SELECTs (pg_stat_statements)", "write-detection questions", "role"], check_rows))
 
 
 def stampede_section(stampede):
@@ -188,21 +222,6 @@ def stampede_section(stampede):
             for n, r in enumerate(stampede["rounds"])]
     return (f"## 3. Stampede: `{stampede['page']}` invalidated under {stampede['clients']} clients\n\n"
             + table(["round", "requests", "renders (server)", "X-Cache", "p50 ms", "p99 ms", "max ms"], rows))
-
-
-def faults_section(faults):
-    rows = [[name, v["requests"], v["failed_reads"], v["writes"], v["read_only_503_with_message"], v["failed_writes"]]
-            for name, v in faults["phases"].items()]
-    ack = faults["acknowledged_comments"]
-    return ("## 4. Faults under load\n\n"
-            + table(["phase", "requests", "failed reads", "comment POSTs by status", "503 read-only", "failed writes"], rows)
-            + "\n" + table(["recovery", "seconds"], list(faults["recovery"].items()))
-            + f"\nAcknowledged comments missing afterwards: **{ack['missing']}** of {ack['acknowledged']}. "
-            f"Read-your-writes violations **{faults['read_your_writes_violations']}**, monotonic-read violations "
-            f"**{faults['monotonic_read_violations']}** (replicas not delayed in this part).\n"
-            + ("\nViolations seen (each with the write's response setting the pin, `write_pin_change`):\n\n```\n"
-               + "\n".join(map(str, faults["consistency_examples"])) + "\n```\n"
-               if faults["consistency_examples"] else ""))
 
 
 def growth_section(growth):
@@ -214,10 +233,15 @@ def growth_section(growth):
         before = small["pages"].get(name)
         rows.append([name, before["median_ms"] if before else "–", before["queries"] if before else "–",
                      probe["median_ms"], probe["queries"], growth["large_over_small"].get(name, "–")])
-    out = [f"## 5. Growth: render time at {small['posts']} and {large['posts']} posts\n",
-           table(["page", f"ms @ {small['posts']}", "queries", f"ms @ {large['posts']}", "queries", "ratio"], rows),
-           f"\nPage 1,000 ÷ page 1 at {large['posts']} posts: **{growth['page_1000_over_page_1_at_large']}** "
-           "(target ≤ 2; none when fewer than 10,000 posts are published).\n"]
+    out = [f"## 6. Growth: render time at {small['posts']} and {large['posts']} posts\n",
+           table(["page", f"ms @ {small['posts']}", "queries", f"ms @ {large['posts']}", "queries", "ratio"], rows)]
+    deep = growth.get("deepest_page")
+    if deep:
+        out.append(f"\nThe deepest page a list serves (`{deep['path']}`, status {deep['status']}), uncached, at "
+                   f"{deep['posts']} posts: **{deep['median_ms']} ms** (p90 {deep['p90_ms']} ms) against page 1's "
+                   f"{deep['page_1_ms']} ms: **{deep['over_page_1']} ×** page 1.\n")
+    else:
+        out.append("\nThe deepest page (500) needs 5,000 published posts: not measured at this size.\n")
     cost = growth.get("invalidation")
     if cost:
         rows = [[size, v["median_ms"], v["max_ms"], v["redis_keys"], pct(v["invalidated_share_of_sample"])]

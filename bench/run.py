@@ -4,7 +4,7 @@
     STACK_NAME=bench python bench/run.py [--quick] [--only peers,mixed,...]
 
 Brings the stack up (deploy/localstack.py), migrates and seeds it, runs the
-parts in order (peers, profile, mixed, stampede, faults, growth), writes latest.json,
+parts in order (peers, profile, mixed, stampede, faults, failover, growth), writes latest.json,
 latest.md and throughput.png, and always brings the stack down, even when a
 part fails (the failure is in the results, and the exit status is 1).
 """
@@ -22,15 +22,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "site")]
 
-from bench import (conf, consistency, faults, growth, invalidation_cost, mixed, pages, peers,  # noqa: E402
-                   profile_hit, report, stampede)
+from bench import (conf, consistency, failover, faults, growth, invalidation_cost, mixed, pages,  # noqa: E402
+                   peers, profile_hit, report, stampede)
 from bench.http_client import HttpClient  # noqa: E402
 from bench.servers import GunicornServer  # noqa: E402
 from bench.stack import BENCH_SETTINGS, BenchStack, log  # noqa: E402
 from bench.wrk import ensure_wrk  # noqa: E402
 from tests.fixtures.sentry_endpoint import SentryEndpoint  # noqa: E402
 
-PARTS = ("peers", "profile", "mixed", "stampede", "faults", "growth")
+PARTS = ("peers", "profile", "mixed", "stampede", "faults", "failover", "growth")
 SINK = None  # the local Sentry endpoint every bench server reports to
 RESULTS = ROOT / "bench" / "results"
 # A quick run's results stay out of the committed ones (bench/results/tmp/ is ignored).
@@ -105,6 +105,8 @@ def run_parts(stack, plan, parts, results):
             client.close()
     finally:
         server.stop()
+    if "failover" in parts:
+        results["failover"] = timed(results, "failover", failover.run, stack, plan, choice)
     if "growth" in parts:
         results["growth"] = timed(results, "growth", growth.run, stack, plan)
         results["growth"]["invalidation"] = timed(results, "invalidation", invalidation_cost.run,

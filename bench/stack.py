@@ -2,18 +2,28 @@
 environment every bench process shares, and the seeded database.
 
     stack = BenchStack()
-    stack.up()                      # PostgreSQL primary + 2 replicas + Redis
+    stack.up()                      # three PostgreSQL members under Patroni + Redis
     stack.prepare(posts=10_000)     # migrate, collectstatic, seed up to N posts
+    stack.query("SELECT 1")         # on the member that leads now
+    stack.query("SELECT 1", server="replica1")   # on that member, whatever its role
     stack.tool("stop", "replica2")  # any localstack.py command
     stack.down()                    # always, even on failure
+
+The site's database settings are the ones `make up` gives it, built by
+deploy/stack/config.py (`primary_url()`: every member, libpq keeping the one
+that takes writes; `reader_urls()`: every member, the first last), on
+whichever database a part uses.
 """
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
+
+from deploy.stack import config as stack_config
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK_NAME = "bench"
@@ -68,14 +78,24 @@ class BenchStack:
             key, _, value = line.removeprefix("export ").partition("=")
             self.stack_env[key] = value.strip("'")
         self.state_dir = Path(self.stack_env["STACK_STATE_DIR"])
-        self.ports = {
-            "primary": int(self.stack_env["PG_PORT"]),
-            "replica1": int(self.stack_env["REPLICA_PORTS"].split(",")[0]),
-            "replica2": int(self.stack_env["REPLICA_PORTS"].split(",")[1]),
-            "redis": int(self.stack_env["REDIS_PORT"]),
-            "web": int(self.stack_env["WEB_PORT"]),
-        }
+        self.config = stack_config.load(self.name)
+        # The members by the stack tool's names (the first, second and third
+        # port), whichever of them leads now; then Redis and the first web port.
+        self.ports = {member.alias: member.port for member in self.config.members}
+        self.ports.update(redis=self.config.redis_port, web=self.config.web_port)
         (self.state_dir / "bench").mkdir(exist_ok=True)
+
+    @property
+    def members(self):
+        """The stack tool's names of the three members, in port order."""
+        return [member.alias for member in self.config.members]
+
+    def leader(self):
+        """The member that leads now (`localstack.py leader`: Patroni's leader key)."""
+        return self.tool("leader").split()[0]
+
+    def standbys(self):
+        return [member for member in self.members if member != self.leader()]
 
     def work_dir(self):
         return self.state_dir / "bench"
@@ -101,24 +121,28 @@ class BenchStack:
         env.update({key: str(value) for key, value in overrides.items()})
         return env
 
-    def manage(self, *args, database=None, **overrides):
-        env = self.environment(STATEMENT_TIMEOUT_MS=0, **overrides)
-        if database:
-            env["DATABASE_URL"] = self.database_url("primary", database)
-            env["REPLICA_URLS"] = ",".join(self.database_url(r, database) for r in ("replica1", "replica2"))
+    def manage(self, *args, database="blog", **overrides):
+        env = self.environment(STATEMENT_TIMEOUT_MS=0, **self.site_databases(database), **overrides)
         subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT,
                        check=True, stdout=subprocess.DEVNULL)
 
-    def database_url(self, server, database="blog"):
-        return f"postgres://postgres@127.0.0.1:{self.ports[server]}/{database}"
+    def site_databases(self, database="blog"):
+        """DATABASE_URL and REPLICA_URLS as `make up` gives the site, on `database`."""
+        return {"DATABASE_URL": on_database(self.config.primary_url(), database),
+                "REPLICA_URLS": ",".join(on_database(url, database) for url in self.config.reader_urls())}
 
-    def connect(self, server="primary", database="blog"):
-        conn = psycopg2.connect(host="127.0.0.1", port=self.ports[server], user="postgres",
-                                dbname=database, connect_timeout=3, application_name="bench")
+    def connect(self, server=None, database="blog", user="postgres"):
+        """A connection to `server` (a member's name), or with None to the
+        member that takes writes now (libpq tries every member)."""
+        members = self.config.members if server is None else [self.config.member(server)]
+        conn = psycopg2.connect(host=",".join("127.0.0.1" for _ in members),
+                                port=",".join(str(member.port) for member in members),
+                                target_session_attrs="read-write" if server is None else "any",
+                                user=user, dbname=database, connect_timeout=3, application_name="bench")
         conn.autocommit = True
         return conn
 
-    def query(self, sql, params=None, server="primary", database="blog"):
+    def query(self, sql, params=None, server=None, database="blog"):
         conn = self.connect(server, database)
         try:
             with conn.cursor() as cursor:
@@ -148,10 +172,10 @@ class BenchStack:
         return self.query("SELECT pg_current_wal_insert_lsn() - '0/0'::pg_lsn")[0][0]
 
     def wait_replayed(self, timeout=120):
-        """Until both replicas have replayed everything the primary has now."""
+        """Until every standby has replayed everything the primary has now."""
         target = self.primary_lsn()
         deadline = time.monotonic() + timeout
-        for replica in ("replica1", "replica2"):
+        for replica in self.standbys():
             while True:
                 replayed = self.query("SELECT COALESCE(pg_last_wal_replay_lsn() - '0/0'::pg_lsn, 0)",
                                       server=replica, database="postgres")[0][0]
@@ -162,5 +186,10 @@ class BenchStack:
                 time.sleep(0.05)
 
     def set_replica_delay(self, delay):
-        for replica in ("replica1", "replica2"):
+        for replica in self.standbys():
             self.tool("delay", replica, delay)
+
+
+def on_database(url, database):
+    """`url` (one host or several, libpq's way) naming `database` instead."""
+    return urlunsplit(urlsplit(url)._replace(path="/" + database))

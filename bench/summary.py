@@ -52,7 +52,7 @@ def spread(values):
 
 def paired_ratios(runs, top, bottom, worker_class, field="throughput"):
     pairs = zip(runs[top][worker_class], runs[bottom][worker_class])
-    return [a[field] / b[field] for a, b in pairs if b[field]]
+    return [a[field] / b[field] for a, b in pairs if a.get(field) is not None and b.get(field)]
 
 
 def ratio_figures(values):
@@ -71,9 +71,14 @@ def peers(runs, plan):
             medians[config][c]["throughput_spread"] = spread([r["throughput"] for r in runs[config][c]])
     ratios = {name: {c: ratio_figures(paired_ratios(runs, top, bottom, c)) for c in classes}
               for name, (top, bottom) in RATIOS.items() if top in runs and bottom in runs}
+    # The same comparisons by server CPU per request (the divisor's over the
+    # measured config's, so that 1 still means "as cheap"): on a shared
+    # machine what a request costs moves less than how many fit in a second.
+    cpu_ratios = {name: {c: ratio_figures(paired_ratios(runs, bottom, top, c, "server_cpu_us")) for c in classes}
+                  for name, (top, bottom) in RATIOS.items() if top in runs and bottom in runs}
     per_bare = {config: {c: ratio_figures(paired_ratios(runs, config, "bare-hot", c))["median"] for c in classes}
                 for config in configs} if "bare-hot" in runs else {}
-    return {"medians": medians, "ratios": ratios, "ratio_to_bare_hot": per_bare,
+    return {"medians": medians, "ratios": ratios, "cpu_ratios": cpu_ratios, "ratio_to_bare_hot": per_bare,
             "targets": targets_met(ratios, classes),
             "p99_gthread_over_sync": p99_ratio(runs, classes),
             "worker_class": worker_class_choice(runs, medians, classes)}

@@ -21,6 +21,7 @@ import time
 
 from tests.fixtures.html_forms import COMMENT_ACTION, find_form
 
+from .attribution import db_usage
 from .consistency import Event
 from .http_client import HttpClient, comment_ids
 from .zipf import ZipfSampler
@@ -55,12 +56,13 @@ class Workload:
             return self.writes < self.write_share * max(self.requests, 1)
 
     # --- recording ----------------------------------------------------------------
-    def record(self, kind, client_name, path, reply, post="", comment_id=0):
+    def record(self, kind, client_name, path, reply, phase, post="", comment_id=0):
+        db_server, db_queries = db_usage(reply.header("server-timing"))
         event = Event(kind=kind, client=client_name, path=path, start=reply.start, end=reply.end,
                       status=reply.status, request_id=reply.header("x-request-id"), post=post,
                       x_cache=reply.header("x-cache"), comment_id=comment_id,
                       pinned="pin" in reply.sent_cookies, pin_change=reply.pin_change,
-                      phase=self.phase, error=reply.error)
+                      phase=phase, error=reply.error, db_server=db_server, db_queries=db_queries)
         if kind == "read" and post and reply.status == 200:
             event.comments = comment_ids(reply.body)
         with self._lock:
@@ -70,9 +72,10 @@ class Workload:
         return event
 
     def read(self, client, client_name, path):
+        phase = self.phase
         reply = client.get(path)
         found = POST_PATH.match(path)
-        self.record("read", client_name, path, reply, post=found.group(1) if found else "")
+        self.record("read", client_name, path, reply, phase, post=found.group(1) if found else "")
         return reply
 
     # --- clients --------------------------------------------------------------------
@@ -105,9 +108,10 @@ class Workload:
                 continue
             written += 1
             fields.update({"name": f"Bench {name}", "body": f"Benchmark comment {written} by {name}."})
+            phase = self.phase
             reply = client.post_form(action, fields, referer_path=path)
             found = COMMENT_LOCATION.search(reply.header("location"))
-            event = self.record("write", name, action, reply, post=POST_PATH.match(path).group(1),
+            event = self.record("write", name, action, reply, phase, post=POST_PATH.match(path).group(1),
                                 comment_id=int(found.group(1)) if reply.status == 303 and found else 0)
             if reply.status == 503:
                 event.error = "read-only" if b"read-only" in reply.body.lower() else "503 without read-only notice"

@@ -9,7 +9,9 @@ import pytest
 
 from bench import summary
 from bench.conf import FULL
+from bench.growth import deepest_page
 from bench.http_client import HttpClient, comment_ids
+from bench.stack import on_database
 from bench.wrk import parse
 from tests.fixtures.cluster import REPO
 from tests.fixtures.html_forms import comment_form, find_form
@@ -122,3 +124,35 @@ def test_wrk_refuses_anything_but_loopback(url):
 
     with pytest.raises(ValueError):
         run_wrk(url, 1)
+
+
+def test_site_urls_name_another_database_on_every_member():
+    """Check that the site's multi-host URL (deploy/stack/config.py) keeps
+    its hosts and options when it is pointed at another database."""
+    url = "postgres://postgres@127.0.0.1:30320,127.0.0.1:30321,127.0.0.1:30322/blog?target_session_attrs=read-write"
+    assert on_database(url, "blog_growth") == url.replace("/blog?", "/blog_growth?")
+    assert on_database("postgres://postgres@127.0.0.1:30321/blog", "x") == "postgres://postgres@127.0.0.1:30321/x"
+
+
+def test_deepest_page_is_set_beside_page_one():
+    """Check that the deepest list page's render time is divided by page 1's
+    at the same size, and that a blog too small for it has none."""
+    pages = {"home": {"median_ms": 10.0},
+             "home_deepest_page": {"path": "/?page=500", "status": 200, "median_ms": 15.0, "p90_ms": 18.0}}
+    found = deepest_page({"posts": 100_000, "pages": pages})
+    assert (found["over_page_1"], found["median_ms"], found["page_1_ms"]) == (1.5, 15.0, 10.0)
+    assert deepest_page({"posts": 1_000, "pages": {"home": {"median_ms": 10.0}}}) is None
+
+
+def test_cpu_ratios_read_like_throughput_ratios():
+    """Check that a config costing more CPU per request than its divisor gets
+    a CPU ratio below 1 (the divisor's µs over its own), per repetition."""
+    classes = FULL.worker_classes
+    figures = {config: {c: runs(100, 100) for c in classes} for config in summary.CONFIGS}
+    for config, cost in (("headers-hot", (300, 200)), ("project-hot", (400, 250))):
+        for c in classes:
+            for run, us in zip(figures[config][c], cost):
+                run["server_cpu_us"] = us
+    found = summary.peers(figures, FULL)
+    assert found["cpu_ratios"]["hot_vs_headers"]["sync"]["per_rep"] == [0.75, 0.8]
+    assert found["cpu_ratios"]["hot_vs_bare"]["sync"]["median"] is None  # bare's CPU was not measured
