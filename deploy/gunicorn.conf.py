@@ -7,7 +7,7 @@ Docker, benchmarks). Settings come from the environment:
     GUNICORN_THREADS         threads per gthread worker (default 4)
     GUNICORN_KEEPALIVE       seconds an idle keep-alive connection stays open (5)
     GUNICORN_TIMEOUT         seconds before a silent worker is killed (30)
-    GUNICORN_MAX_REQUESTS    requests before a worker is recycled (50000; 0: never)
+    GUNICORN_MAX_REQUESTS    requests before a worker is recycled (1000000; 0: never)
     GUNICORN_ACCESSLOG       access log path, '-' for stdout (default), '' for none
     FORWARDED_ALLOW_IPS      proxies (IPs or CIDR networks) trusted for
                              X-Forwarded-Proto here, X-Forwarded-For in the
@@ -55,11 +55,14 @@ if worker_class == "gthread":
 # --- Lifetimes -------------------------------------------------------------
 timeout = _env_int("GUNICORN_TIMEOUT", 30)  # above the 5 s statement_timeout
 graceful_timeout = 20
-# Recycle workers now and then (slow leaks); the jitter keeps them from all
-# restarting at the same moment. Not too often: a new worker starts with an
-# empty memory tier and refetches its pages from Redis (at 5000 the Zipf mix
-# benchmark spent a third of its time re-warming recycled workers).
-max_requests = _env_int("GUNICORN_MAX_REQUESTS", 50000)
+# Recycle workers now and then (a leak in a library); the jitter keeps them
+# from all restarting at the same moment. Rarely: the site's own per-process
+# structures are bounded in bytes, and a new worker forks, starts its pollers
+# and re-warms an empty memory tier from Redis. A worker serving hits does
+# thousands of requests a second: at 50,000 it was recycled every ~30 s
+# under load, which cost the hit ~7 % of its CPU (docs/performance.md); at
+# 5,000 the Zipf mix spent a third of its time re-warming.
+max_requests = _env_int("GUNICORN_MAX_REQUESTS", 1_000_000)
 max_requests_jitter = max_requests // 10
 # The heartbeat file on a memory filesystem: on Docker's overlayfs a blocked
 # disk write would make the master think a healthy worker hung.
