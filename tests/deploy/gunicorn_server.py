@@ -7,8 +7,6 @@ the test stack's servers (the environment `make test` exports), and stop it.
         base.worker_pids()            # its workers now
         base.stdout()                 # with stdout="pipe": what it wrote so far
 """
-import functools
-import http.client
 import os
 import socket
 import subprocess
@@ -20,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tests.fixtures.cluster import REPO, wait_until
+from tests.fixtures.http_reader import FromSource, NoRedirect
 
 CONFIG = REPO / "deploy" / "gunicorn.conf.py"
 
@@ -28,22 +27,6 @@ def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-class FromSource(urllib.request.HTTPHandler):
-    """Connect from a given local address (127.0.0.2: a peer that is not 127.0.0.1)."""
-
-    def __init__(self, source):
-        super().__init__()
-        self.source = source
-
-    def http_open(self, request):
-        return self.do_open(functools.partial(http.client.HTTPConnection, source_address=(self.source, 0)), request)
 
 
 _opener = urllib.request.build_opener(NoRedirect)
