@@ -47,6 +47,7 @@ def up(config, with_web):
         system.say(f"stack {config.name} already running; {leader_line(config)}")
         return
     system.ensure_run_user()
+    system.keep_clients_off(config.ports)
     for folder in (config.state_dir, config.path("logs")):
         folder.mkdir(parents=True, exist_ok=True)
         system.give_to_run_user(folder)

@@ -20,7 +20,8 @@ REPO = Path(__file__).resolve().parents[2]
 # name -> (primary port, web port); replicas take the next ports, Redis +10.
 # The test and bench ports sit below Linux's ephemeral range (32768-60999):
 # a client socket that happened to take a server's port as its own would
-# otherwise block that server's restart for a minute (TIME_WAIT).
+# keep that server from starting for as long as it stays open. SPEC's dev
+# ports lie inside it: `up` reserves them (system.keep_clients_off).
 PORT_BASES = {"dev": (54320, 8000), "test": (25320, 25340), "bench": (26320, 26340)}
 REPLICA_NAMES = ("replica1", "replica2")
 # What the stack tool calls the members on the first, second and third port
@@ -73,6 +74,12 @@ class StackConfig:
                 return member
         choices = ", ".join(f"{m.alias} ({m.name})" for m in self.members)
         raise SystemExit(f"[stack] unknown member {name!r}; choose one of {choices}")
+
+    @property
+    def ports(self):
+        """Every port the stack listens on, in a stable order."""
+        return [*(p for m in self.members for p in (m.port, m.api_port)),
+                self.etcd_port, self.etcd_peer_port, self.redis_port, self.web_port]
 
     @property
     def etcd_port(self):
@@ -154,8 +161,7 @@ def load(name=None):
 def _refuse_port_clashes(config):
     """REPLICA_PORTS, REDIS_PORT or WEB_PORT set onto a port the stack derives
     (Patroni's REST APIs, etcd) would fail later and obscurely; say it now."""
-    ports = [*(p for m in config.members for p in (m.port, m.api_port)),
-             config.etcd_port, config.etcd_peer_port, config.redis_port, config.web_port]
+    ports = config.ports
     clashes = sorted({p for p in ports if ports.count(p) > 1})
     if clashes:
         raise SystemExit(f"[stack] port(s) {clashes} used twice by stack {config.name}; "

@@ -234,6 +234,43 @@ def port_free(port):
             return False
 
 
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+RESERVED_PORTS = Path("/proc/sys/net/ipv4/ip_local_reserved_ports")
+
+
+def keep_clients_off(ports):
+    """Take the stack's ports out of the kernel's choice for client sockets.
+
+    A client's connect() takes its own port from the ephemeral range
+    (32768-60999 by default). SPEC's dev ports (54320...) lie inside it: a
+    Patroni agent's connection to etcd once took 54322 while the third member
+    was starting, and that member could not listen until the connection
+    closed. Reserved ports are never handed out (the kernel's
+    ip_local_reserved_ports); only root may reserve them, so others are told
+    how."""
+    low, high = (int(n) for n in EPHEMERAL_RANGE.read_text().split())
+    reserved = RESERVED_PORTS.read_text().strip()
+    exposed = sorted(p for p in ports if low <= p <= high and not _listed(p, reserved))
+    if not exposed:
+        return
+    listing = ",".join(str(p) for p in exposed)
+    try:
+        RESERVED_PORTS.write_text(",".join(filter(None, [reserved, listing])))
+    except OSError:
+        say(f"ports {listing} lie in the kernel's ephemeral range ({low}-{high}): a client "
+            f"connection may take one and keep a server from starting. To reserve them, as root: "
+            f"sysctl -w net.ipv4.ip_local_reserved_ports={','.join(filter(None, [reserved, listing]))}")
+
+
+def _listed(port, reserved):
+    """Whether `port` is in a reserved-ports list such as "8080,54320-54327"."""
+    for item in filter(None, reserved.split(",")):
+        low, _, high = item.partition("-")
+        if int(low) <= port <= int(high or low):
+            return True
+    return False
+
+
 def wait_port_free(port, timeout=70):
     """A just-closed client connection may hold a port for up to a minute
     (TIME_WAIT); wait for it rather than fail to start."""

@@ -3,12 +3,7 @@ each Patroni member is told (deploy/stack/patroni.py), without starting any."""
 import pytest
 
 from deploy.stack import config as stack_config
-from deploy.stack import patroni
-
-
-def ports_of(config):
-    return [*(p for m in config.members for p in (m.port, m.api_port)),
-            config.etcd_port, config.etcd_peer_port, config.redis_port, config.web_port]
+from deploy.stack import patroni, system
 
 
 @pytest.fixture
@@ -27,7 +22,7 @@ def test_each_stack_derives_every_port_from_its_base(clean_environment):
     assert ([m.port for m in dev.members], dev.redis_port, dev.web_port) == ([54320, 54321, 54322], 63790, 8000)
     assert [m.api_port for m in dev.members] == [54323, 54324, 54325]
     assert (dev.etcd_port, dev.etcd_peer_port) == (54326, 54327)
-    every_port = [port for stack in stacks for port in ports_of(stack)]
+    every_port = [port for stack in stacks for port in stack.ports]
     assert len(every_port) == len(set(every_port))
 
 
@@ -36,7 +31,40 @@ def test_test_and_bench_ports_stay_below_the_ephemeral_range(clean_environment):
     no client socket can take a server's port while it restarts."""
     clean_environment.setenv("STACK_PORT_BASE", "27320")
     for name in ("test", "bench"):
-        assert max(ports_of(stack_config.load(name))) < 32768
+        assert max(stack_config.load(name).ports) < 32768
+
+
+@pytest.fixture
+def kernel_port_files(tmp_path, monkeypatch):
+    """Stand-ins for /proc/sys/net/ipv4's ephemeral range and reserved list."""
+    ephemeral, reserved = tmp_path / "ip_local_port_range", tmp_path / "ip_local_reserved_ports"
+    ephemeral.write_text("32768\t60999\n")
+    reserved.write_text("8080,54320-54321\n")
+    monkeypatch.setattr(system, "EPHEMERAL_RANGE", ephemeral)
+    monkeypatch.setattr(system, "RESERVED_PORTS", reserved)
+    return reserved
+
+
+def test_dev_ports_in_the_ephemeral_range_are_reserved_and_others_kept(kernel_port_files, clean_environment):
+    """Check that `up` adds the dev stack's ports that a client socket could
+    take (54322-54327) to the kernel's reserved list, keeps what was there,
+    and leaves out ports outside the range (Redis's 63790, the site's 8000)
+    or already listed (54320-54321)."""
+    system.keep_clients_off(stack_config.load("dev").ports)
+    assert kernel_port_files.read_text() == "8080,54320-54321,54322,54323,54324,54325,54326,54327"
+    system.keep_clients_off(stack_config.load("dev").ports)
+    assert kernel_port_files.read_text().count("54322") == 1
+
+
+def test_without_the_right_to_reserve_ports_the_stack_says_how(kernel_port_files, monkeypatch, capsys):
+    """Check that a user who may not write the reserved list is told the
+    sysctl command to run (keeping what is listed), and the stack goes on."""
+    def refuse(path, text):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(type(kernel_port_files), "write_text", refuse)
+    system.keep_clients_off([54322, 63790])
+    assert "sysctl -w net.ipv4.ip_local_reserved_ports=8080,54320-54321,54322\n" in capsys.readouterr().err
 
 
 def test_a_replica_port_on_a_derived_port_is_refused(clean_environment):
