@@ -1,5 +1,5 @@
 """gunicorn's gthread worker, taking a new connection only while one of its
-threads is free.
+threads is free, and answering with deploy/http_response.py's Response.
 
     worker_class = "deploy.gthread_worker.ThreadWorker"    # deploy/gunicorn.conf.py
 
@@ -24,10 +24,16 @@ are reset: docs/benchmarks.md has the measurements.
 """
 from gunicorn.workers import gthread
 
+from deploy import http_response
+
 
 class ThreadWorker(gthread.ThreadWorker):
     busy = 0          # connections handed to the thread pool and not yet done with
     paused = False    # not accepting: no thread was free when a connection came
+
+    def init_process(self):
+        http_response.install(self.cfg)
+        super().init_process()
 
     def enqueue_req(self, conn):
         self.busy += 1

@@ -46,11 +46,14 @@ workers = _env_int("WEB_CONCURRENCY", max(2, multiprocessing.cpu_count() * 2))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "").strip() or "gthread"
 threads = _env_int("GUNICORN_THREADS", 4) if worker_class == "gthread" else 1
 keepalive = _env_int("GUNICORN_KEEPALIVE", 5)
-if worker_class == "gthread":
-    # gunicorn's gthread lets one worker take most keep-alive connections
-    # (issue #17: a third of the capacity); this one takes a new connection
-    # only while one of its threads is free (docs/benchmarks.md).
-    worker_class = "deploy.gthread_worker.ThreadWorker"
+# The project's own subclasses of gunicorn's workers. Both answer with
+# deploy/http_response.py's Response, which checks and formats a header
+# once instead of on every response (issue #17: a sixth of a hit's CPU).
+# gunicorn's gthread also lets one worker take most keep-alive connections
+# (a third of the capacity); ours takes a new connection only while one of
+# its threads is free (docs/benchmarks.md).
+worker_class = {"gthread": "deploy.gthread_worker.ThreadWorker",
+                "sync": "deploy.sync_worker.SyncWorker"}.get(worker_class, worker_class)
 
 # --- Lifetimes -------------------------------------------------------------
 timeout = _env_int("GUNICORN_TIMEOUT", 30)  # above the 5 s statement_timeout

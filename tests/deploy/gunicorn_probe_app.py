@@ -2,7 +2,8 @@
 application (`wsgi.application`), plus
 
 - a probe URL reporting what the serving worker sees (its pid, its database
-  backend, where the replica health poller was started, the URL scheme),
+  backend, where the replica health poller was started, the URL scheme,
+  the class gunicorn builds its responses with),
   after `?sleep=<seconds>` if asked (a request that holds its thread);
 - a database connection opened at import, as code run while gunicorn
   preloads the app might open one, so the tests can see whether the master
@@ -17,6 +18,7 @@ import uuid
 
 import wsgi  # noqa: I001  (sets up Django)
 from django.db import connection
+from gunicorn.http import wsgi as gunicorn_wsgi
 
 from routing import health
 
@@ -54,6 +56,7 @@ def probe(environ, start_response):
         "poller_started_in": POLLER_STARTED_IN,
         "url_scheme": environ["wsgi.url_scheme"],
         "remote_addr": environ.get("REMOTE_ADDR"),
+        "response_class": f"{gunicorn_wsgi.Response.__module__}.{gunicorn_wsgi.Response.__qualname__}",
     }
     start_response("200 OK", [("Content-Type", "application/json")])
     return [json.dumps(report).encode()]

@@ -65,6 +65,18 @@ def test_each_worker_starts_its_own_health_poller_after_fork(tmp_path):
     assert report["poller_started_in"] == [report["worker_pid"]]
 
 
+def test_both_worker_classes_answer_with_the_projects_response(tmp_path):
+    """Check that sync and gthread workers alike build their responses with
+    deploy/http_response.py's Response (which checks a header once)."""
+    for worker_class in ("sync", "gthread"):
+        env = {"GUNICORN_WORKER_CLASS": worker_class, "WEB_CONCURRENCY": "1"}
+        with gunicorn(tmp_path, env=env, app=PROBE_APP) as base:
+            report = probe(base)
+            status, headers, body = get(f"{base}/healthz")
+        assert report["response_class"] == "deploy.http_response.Response", worker_class
+        assert status == 200 and headers["Date"].endswith(" GMT") and body
+
+
 def test_only_configured_proxies_may_say_the_client_used_https(tmp_path):
     """Check that with HTTPS=on, X-Forwarded-Proto: https from a trusted proxy
     (127.0.0.1 by default) gets the secure response, while the same header

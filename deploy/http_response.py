@@ -1,0 +1,123 @@
+"""gunicorn's HTTP/1 response, doing once what gunicorn redoes for every
+response. The project's workers (deploy/gthread_worker.py,
+deploy/sync_worker.py) call `install` in each worker process.
+
+For every response gunicorn checks each header against HTTP's grammar
+(two regular expressions), strips its value, lower-cases its name, looks it
+up among the hop-by-hop headers, formats it, and formats the Date header
+with the email module. A cached hit sends 16 headers, 13 of them the same on
+every hit of a page; a py-spy profile of the hot page put these at about a
+sixth of a worker's CPU (issue #17, docs/performance.md).
+
+This Response remembers each (name, value) pair that gunicorn's own checks
+accepted unchanged, with its bytes on the wire, and formats Date once a
+second. What it sends is byte for byte what gunicorn sends, and what
+gunicorn refuses it refuses the same way (tests/deploy/test_http_response.py
+compares both over generated headers): a pair not seen before goes through
+gunicorn's code, and only then is remembered.
+"""
+import time
+
+from gunicorn import util
+from gunicorn.http import wsgi
+
+# Distinct pairs remembered per process: a 10,000-page site sends about
+# three per page (ETag, Content-Length, Last-Modified) plus a dozen shared
+# ones. Past the limit the memory starts afresh (a few checks more, once).
+KNOWN_PAIRS_LIMIT = 8192
+# Headers whose value is new on every response: remembering them would
+# only churn the memory above.
+NEW_EACH_TIME = frozenset({"X-Request-ID", "Server-Timing", "Set-Cookie", "Date", "Expires"})
+
+# (name, value) -> (its line on the wire, its length if it is Content-Length)
+_known_pairs = {}
+_date = (0, "")  # (the second, Date's value for it)
+
+
+def http_date():
+    """Date's value for the current second, formatted once per second."""
+    global _date
+    now = int(time.time())
+    second, text = _date
+    if second != now:
+        text = util.http_date(now)
+        _date = (now, text)
+    return text
+
+
+class Response(wsgi.Response):
+    def process_headers(self, headers):
+        known = _known_pairs
+        for pair in headers:
+            try:
+                found = known.get(pair)
+            except TypeError:  # unhashable: gunicorn's checks say what is wrong
+                found = None
+            if found is None:
+                self._check_and_remember(pair)
+                continue
+            if found[1] is not None:
+                self.response_length = found[1]
+            self.headers.append(pair)
+
+    def _check_and_remember(self, pair):
+        """gunicorn's checks for one pair; remembered if kept as it is."""
+        count = len(self.headers)
+        super().process_headers([pair])
+        kept_as_is = len(self.headers) == count + 1 and self.headers[-1] == pair
+        if not kept_as_is or type(pair) is not tuple or pair[0] in NEW_EACH_TIME:
+            return  # stripped, hop-by-hop, or new each time
+        if len(_known_pairs) >= KNOWN_PAIRS_LIMIT:
+            _known_pairs.clear()
+        length = self.response_length if pair[0].lower() == "content-length" else None
+        _known_pairs[pair] = (("%s: %s\r\n" % pair).encode("latin-1"), length)
+
+    def default_headers(self):
+        """gunicorn's status line and own headers, Date from `http_date`."""
+        if self.upgrade:
+            connection = "upgrade"
+        elif self.should_close():
+            connection = "close"
+        else:
+            connection = "keep-alive"
+        headers = [
+            "HTTP/%s.%s %s\r\n" % (self.req.version[0], self.req.version[1], self.status),
+            "Server: %s\r\n" % self.version,
+            "Date: %s\r\n" % http_date(),
+            "Connection: %s\r\n" % connection,
+        ]
+        if self.chunked:
+            headers.append("Transfer-Encoding: chunked\r\n")
+        return headers
+
+    def send_headers(self):
+        if self.headers_sent:
+            return
+        known = _known_pairs
+        lines = ["".join(self.default_headers()).encode("latin-1")]
+        for pair in self.headers:
+            found = known.get(pair)
+            lines.append(found[0] if found is not None else ("%s: %s\r\n" % pair).encode("latin-1"))
+        lines.append(b"\r\n")
+        util.write(self.sock, b"".join(lines))
+        self.headers_sent = True
+
+
+def install(cfg):
+    """In a worker process, after the fork: answer with this Response, and
+    settle the worker's settings (see `settle_config`). gunicorn builds
+    each HTTP/1 response with `wsgi.create`, which takes its class from
+    this module attribute (its HTTP/2 path passes its own)."""
+    settle_config(cfg)
+    wsgi.Response = Response
+
+
+def settle_config(cfg):
+    """Copy every setting's value onto the worker's gunicorn Config, so that
+    reading one (`cfg.keepalive`, a dozen times per request) is an attribute
+    lookup instead of Config.__getattr__ and Setting.get (4 % of a hit's CPU).
+    A worker's settings never change: a reload starts new workers. What
+    Config computes from a setting (its properties: worker_class, sendfile)
+    is left to it."""
+    computed = vars(type(cfg))
+    vars(cfg).update({name: setting.get() for name, setting in cfg.settings.items() if name not in computed})

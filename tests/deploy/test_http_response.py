@@ -1,0 +1,138 @@
+"""deploy/http_response.py: byte for byte the response gunicorn's own
+Response sends, and the same refusals, whether a header is new to the
+process or remembered from an earlier response."""
+import socket
+from unittest import mock
+
+import pytest
+from gunicorn.config import Config
+from gunicorn.http import wsgi as gunicorn_wsgi
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from deploy import http_response
+
+NOW = 1_795_000_000.25  # a fixed clock: both Responses then write the same Date
+SITE_HEADERS = [  # what a cached hit of the site sends
+    ("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-cache"),
+    ("Content-Security-Policy", "default-src 'self'; img-src 'self' data:"),
+    ("X-Content-Type-Options", "nosniff"), ("ETag", '"e68e9911e4ae69d62a59b7b7"'),
+    ("Vary", "Accept-Encoding"), ("Content-Length", "5"), ("X-Cache", "HIT"),
+    ("X-Request-ID", "581df2a9309033c400009b7c"), ("Server-Timing", 'cache;dur=0.11;desc="memory"'),
+]
+HOP_BY_HOP = [("Connection", "close"), ("Connection", "Upgrade"), ("Upgrade", "websocket"),
+              ("Keep-Alive", "timeout=5"), ("Transfer-Encoding", "chunked")]
+TOKEN = st.text(alphabet="!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
+                min_size=1, max_size=12)
+VALUE = st.text(alphabet=st.characters(max_codepoint=0x110, blacklist_categories=("Cs",)), max_size=16)
+NAME = st.one_of(TOKEN, st.sampled_from(["Content-Length", "content-length", "Bad Name", "X:Y", "", "Ünï"]))
+PAIR = st.one_of(
+    st.sampled_from(SITE_HEADERS + HOP_BY_HOP),
+    st.tuples(NAME, st.one_of(VALUE, st.sampled_from(["5", " 5 ", "0", "x", " padded\t"]))),
+    st.sampled_from([(b"Bytes", "name"), ("Bytes", b"value"), ("List", ["value"]), ("Int", 5)]),
+)
+REQUEST = st.tuples(st.sampled_from(["GET", "HEAD"]), st.sampled_from([(1, 0), (1, 1)]), st.booleans())
+STATUS = st.sampled_from(["200 OK", "204 No Content", "304 Not Modified", "404 Not Found"])
+BODY = st.lists(st.binary(max_size=8), max_size=3)
+
+
+class Request:
+    """What a Response reads of gunicorn's request."""
+
+    def __init__(self, method, version, close):
+        self.method, self.version, self.close = method, version, close
+
+    def should_close(self):
+        return self.close
+
+
+def on_the_wire(response_class, request, status, headers, body):
+    """What `response_class` sends for one response, or the refusal it raises."""
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        response = response_class(Request(*request), ours, Config())
+        try:
+            response.start_response(status, list(headers))
+            for chunk in body:
+                response.write(chunk)
+            response.close()
+        except Exception as error:  # gunicorn's refusals: TypeError, ValueError, its own
+            return "refused", type(error)
+        ours.shutdown(socket.SHUT_WR)
+        sent = b"".join(iter(lambda: theirs.recv(65536), b""))
+        return sent, response.sent, response.should_close(), response.response_length
+
+
+@pytest.fixture(autouse=True)
+def fresh_memory():
+    http_response._known_pairs.clear()
+    http_response._date = (0, "")
+
+
+@settings(max_examples=300, derandomize=True, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(request=REQUEST, status=STATUS, headers=st.lists(PAIR, max_size=8), body=BODY)
+def test_the_wire_is_gunicorns_whether_a_header_is_new_or_remembered(request, status, headers, body):
+    """Check that for generated header lists (the site's own, hop-by-hop
+    ones, padded values, invalid names and values, wrong types) the
+    Response sends exactly gunicorn's bytes or refuses with gunicorn's
+    exception, the first time and again once it remembers the headers."""
+    with mock.patch("time.time", return_value=NOW):
+        expected = on_the_wire(gunicorn_wsgi.Response, request, status, headers, body)
+        first = on_the_wire(http_response.Response, request, status, headers, body)
+        again = on_the_wire(http_response.Response, request, status, headers, body)
+    assert first == expected
+    assert again == expected
+
+
+def test_a_remembered_content_length_still_bounds_the_body():
+    """Check that Content-Length taken from memory still stops a body that
+    runs longer than it says, as gunicorn does."""
+    headers = [("Content-Type", "text/plain"), ("Content-Length", "5")]
+    sends = [on_the_wire(http_response.Response, ("GET", (1, 1), False), "200 OK", headers, [b"12345678"])
+             for _ in range(2)]
+    assert all(sent[0].endswith(b"\r\n\r\n12345") and sent[1] == 5 for sent in sends)
+    assert ("Content-Length", "5") in http_response._known_pairs
+
+
+def test_headers_new_on_every_response_are_not_remembered():
+    """Check that a request id or Server-Timing value, new each time, never
+    fills the memory, while the page's own headers are remembered."""
+    for number in range(50):
+        headers = [("Content-Type", "text/html"), ("X-Request-ID", f"id{number:08d}"),
+                   ("Server-Timing", f"app;dur={number}")]
+        on_the_wire(http_response.Response, ("GET", (1, 1), False), "200 OK", headers, [b"x"])
+    assert list(http_response._known_pairs) == [("Content-Type", "text/html")]
+
+
+def test_the_memory_of_headers_stays_bounded(monkeypatch):
+    """Check that past KNOWN_PAIRS_LIMIT distinct headers the memory starts
+    afresh instead of growing with every page a process has served."""
+    monkeypatch.setattr(http_response, "KNOWN_PAIRS_LIMIT", 10)
+    for number in range(25):
+        on_the_wire(http_response.Response, ("GET", (1, 1), False), "200 OK", [("ETag", f'"{number}"')], [])
+        assert len(http_response._known_pairs) <= 10
+
+
+def test_the_date_is_formatted_once_a_second_and_is_gunicorns():
+    """Check that Date has gunicorn's format for the current second and
+    moves on with the clock."""
+    from gunicorn import util
+
+    with mock.patch("time.time", return_value=NOW):
+        assert http_response.http_date() == util.http_date() == "Wed, 18 Nov 2026 11:06:40 GMT"
+    with mock.patch("time.time", return_value=NOW + 1):
+        assert http_response.http_date() == "Wed, 18 Nov 2026 11:06:41 GMT"
+
+
+def test_settled_settings_read_as_plain_attributes_with_the_same_values():
+    """Check that a settled Config answers each setting as before, from its
+    own attributes, except those Config computes (its properties, such as
+    worker_class), which it still computes."""
+    config = Config()
+    config.set("keepalive", 7)
+    expected = {name: getattr(config, name) for name in config.settings}
+    http_response.settle_config(config)
+    assert {name: getattr(config, name) for name in config.settings} == expected
+    assert vars(config)["keepalive"] == 7
+    assert "worker_class" not in vars(config) and config.worker_class.__name__ == "SyncWorker"
