@@ -10,6 +10,7 @@ has only requirements.txt)."""
 # ratio name -> (label, target or None)
 BARS = {
     "hot_vs_bare": ("hit, hot page\n÷ bare ceiling", 0.85),
+    "hot_vs_gunicorn": ("hit, hot page\n÷ bare, gunicorn's workers", 0.85),
     "hot_vs_headers": ("hit, hot page\n÷ headers ceiling", 0.90),
     "hot_vs_ceiling": ("hit, hot page\n÷ headers + log", None),
     "zipf_vs_headers": ("hit, Zipf mix\n÷ its headers ceiling", 0.85),

@@ -4,6 +4,7 @@ identical bodies on the wire, for each worker class.
 | config        | server (bench/servers.py)                                | load                      |
 |---------------|----------------------------------------------------------|---------------------------|
 | bare-hot      | bare WSGI app, the hit's body, Content-Type + -Length, no access log | one hot post page |
+| gunicorn-hot  | the same on gunicorn's own workers (not the project's)  | one hot post page         |
 | headers-hot   | bare WSGI app, the hit's body and headers, no access log | one hot post page         |
 | ceiling-hot   | the same with the access log (the same bytes and log)    | one hot post page         |
 | project-hot   | the site (cache fast path), warm                         | one hot post page         |
@@ -34,8 +35,8 @@ from .stack import log
 from .wrk import CONNECTIONS, THREADS, run_wrk
 from .zipf import ZipfSampler, hottest_first
 
-KINDS = ("bare", "headers", "ceiling", "project", "quiet", "stock", "nocache")
-CEILINGS = ("bare", "headers", "ceiling")
+KINDS = ("bare", "gunicorn", "headers", "ceiling", "project", "quiet", "stock", "nocache")
+CEILINGS = ("bare", "gunicorn", "headers", "ceiling")
 PROJECT = ("project", "quiet")  # the site itself, with and without its access log
 
 

@@ -29,6 +29,7 @@ def serving_rows(peers):
     rows = []
     for name, label in (("hot_vs_headers", "cache HIT, hot page ÷ `headers` ceiling"),
                         ("hot_vs_bare", "cache HIT, hot page ÷ `bare` ceiling"),
+                        ("hot_vs_gunicorn", "cache HIT, hot page ÷ `bare` on gunicorn's own workers"),
                         ("zipf_vs_headers", f"Zipf mix over {peers['zipf']['pages']:,} pages ÷ its `headers` ceiling")):
         target = peers["targets"].get(name)
         if not target:

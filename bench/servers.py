@@ -9,6 +9,7 @@ class differ.
 | kind    | application                                   | access log |
 |---------|-----------------------------------------------|------------|
 | bare    | ceiling_app, Content-Type + Content-Length     | off        |
+| gunicorn | the same, on gunicorn's own worker classes    | off        |
 | headers | ceiling_app, the project's hit headers         | off        |
 | ceiling | ceiling_app, the project's hit headers         | on         |
 | project | the site (wsgi:application)                    | on         |
@@ -17,7 +18,8 @@ class differ.
 | nocache | the site's Django without the fast path        | on         |
 
 The ceilings run bench/ceiling.conf.py: the same settings without the
-project's fork hooks (they start the site's pollers). Each server is
+project's fork hooks (they start the site's pollers); `gunicorn` runs
+bench/stock_workers.conf.py, which also puts back gunicorn's own workers. Each server is
 started in its own session and stopped by its own pid (SIGTERM, then
 SIGKILL of its group), never by name.
 """
@@ -36,6 +38,7 @@ from .stack import ROOT
 
 PROJECT_CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
 CEILING_CONFIG = ROOT / "bench" / "ceiling.conf.py"
+STOCK_WORKERS_CONFIG = ROOT / "bench" / "stock_workers.conf.py"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 OWNER = re.compile(r"pid=(\d+)")
 
@@ -52,6 +55,8 @@ class Kind:
 CEILING_APP = "bench.ceiling_app:application"
 KINDS = {
     "bare": Kind(CEILING_APP, config=CEILING_CONFIG, access_log=False, env=(("BENCH_CEILING_HEADERS", "bare"),)),
+    "gunicorn": Kind(CEILING_APP, config=STOCK_WORKERS_CONFIG, access_log=False,
+                     env=(("BENCH_CEILING_HEADERS", "bare"),)),
     "headers": Kind(CEILING_APP, config=CEILING_CONFIG, access_log=False),
     "ceiling": Kind(CEILING_APP, config=CEILING_CONFIG),
     "project": Kind("wsgi:application"),

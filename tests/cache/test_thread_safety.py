@@ -98,16 +98,35 @@ def test_outcomes_counted_from_many_threads_are_all_counted(frequent_thread_swit
     """Check that every outcome counted by concurrent threads reaches Redis's
     totals exactly once, flushes included (an increment between a flush's copy
     and its reset was lost)."""
-    sent = []
+    sent, counting = [], [4]
     monkeypatch.setattr(stats.store, "increment_stats", lambda counts: sent.append(counts) or True)
-    monkeypatch.setattr(stats, "FLUSH_SECONDS", 0.0)  # flush on every count: the most chances to race
     stats.flush()
     sent.clear()
 
     def counter():
         for _ in range(50_000):
             stats.count("hit")
+        counting[0] -= 1
 
-    assert run_threads(counter, counter, counter, counter) == []
+    def flusher():  # flushes all along: the most chances to race with the counting
+        while counting[0]:
+            stats.flush()
+
+    assert run_threads(counter, counter, counter, counter, flusher) == []
     stats.flush()
+    assert len(sent) > 1
     assert sum(counts.get("hit", 0) for counts in sent) == 4 * 50_000
+
+
+def test_counts_redis_did_not_take_are_sent_with_the_next_flush(monkeypatch):
+    """Check that while Redis is out the counts are kept, and the first
+    flush it accepts carries them with the new ones."""
+    accepted = []
+    stats.flush()
+    monkeypatch.setattr(stats.store, "increment_stats", lambda counts: False)
+    stats.count("HIT"), stats.count("MISS")
+    stats.flush()
+    monkeypatch.setattr(stats.store, "increment_stats", lambda counts: accepted.append(counts) or True)
+    stats.count("HIT")
+    stats.flush()
+    assert accepted == [{"hit": 2, "miss": 1}]
