@@ -11,7 +11,8 @@ sixth of a worker's CPU (issue #17, docs/performance.md).
 
 This Response remembers each (name, value) pair that gunicorn's own checks
 accepted unchanged, with its bytes on the wire, and formats Date once a
-second. What it sends is byte for byte what gunicorn sends, and what
+second. A new value under a name already accepted (the request id,
+Server-Timing) only has its value checked, with gunicorn's expression. What it sends is byte for byte what gunicorn sends, and what
 gunicorn refuses it refuses the same way (tests/deploy/test_http_response.py
 compares both over generated headers): a pair not seen before goes through
 gunicorn's code, and only then is remembered.
@@ -31,6 +32,9 @@ NEW_EACH_TIME = frozenset({"X-Request-ID", "Server-Timing", "Set-Cookie", "Date"
 
 # (name, value) -> (its line on the wire, its length if it is Content-Length)
 _known_pairs = {}
+# Names gunicorn accepted that it keeps as they are, whatever the value:
+# neither hop-by-hop nor Content-Length.
+_plain_names = set()
 _date = (0, "")  # (the second, Date's value for it)
 
 
@@ -54,7 +58,10 @@ class Response(wsgi.Response):
             except TypeError:  # unhashable: gunicorn's checks say what is wrong
                 found = None
             if found is None:
-                self._check_and_remember(pair)
+                if type(pair) is tuple and len(pair) == 2 and pair[0] in _plain_names and _kept_as_is(pair[1]):
+                    self.headers.append(pair)
+                else:
+                    self._check_and_remember(pair)
                 continue
             if found[1] is not None:
                 self.response_length = found[1]
@@ -65,11 +72,16 @@ class Response(wsgi.Response):
         count = len(self.headers)
         super().process_headers([pair])
         kept_as_is = len(self.headers) == count + 1 and self.headers[-1] == pair
-        if not kept_as_is or type(pair) is not tuple or pair[0] in NEW_EACH_TIME:
-            return  # stripped, hop-by-hop, or new each time
+        if not kept_as_is or type(pair) is not tuple:
+            return  # stripped or hop-by-hop
+        is_length = pair[0].lower() == "content-length"
+        if not is_length and len(_plain_names) < KNOWN_PAIRS_LIMIT:
+            _plain_names.add(pair[0])
+        if pair[0] in NEW_EACH_TIME:
+            return
         if len(_known_pairs) >= KNOWN_PAIRS_LIMIT:
             _known_pairs.clear()
-        length = self.response_length if pair[0].lower() == "content-length" else None
+        length = self.response_length if is_length else None
         _known_pairs[pair] = (("%s: %s\r\n" % pair).encode("latin-1"), length)
 
     def default_headers(self):
@@ -101,6 +113,13 @@ class Response(wsgi.Response):
         lines.append(b"\r\n")
         util.write(self.sock, b"".join(lines))
         self.headers_sent = True
+
+
+def _kept_as_is(value):
+    """Whether gunicorn would keep this value of an accepted name unchanged:
+    a string its value expression matches, with nothing to strip."""
+    return (type(value) is str and wsgi.HEADER_VALUE_RE.fullmatch(value) is not None
+            and value[:1] not in " \t" and value[-1:] not in " \t") or value == ""
 
 
 def install(cfg):

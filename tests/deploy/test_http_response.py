@@ -25,11 +25,13 @@ HOP_BY_HOP = [("Connection", "close"), ("Connection", "Upgrade"), ("Upgrade", "w
 TOKEN = st.text(alphabet="!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
                 min_size=1, max_size=12)
 VALUE = st.text(alphabet=st.characters(max_codepoint=0x110, blacklist_categories=("Cs",)), max_size=16)
-NAME = st.one_of(TOKEN, st.sampled_from(["Content-Length", "content-length", "Bad Name", "X:Y", "", "Ünï"]))
+NAME = st.one_of(TOKEN, st.sampled_from(["Content-Length", "content-length", "Bad Name", "X:Y", "", "Ünï",
+                                         "X-Request-ID", "Server-Timing", "Content-Type", "Connection"]))
 PAIR = st.one_of(
     st.sampled_from(SITE_HEADERS + HOP_BY_HOP),
     st.tuples(NAME, st.one_of(VALUE, st.sampled_from(["5", " 5 ", "0", "x", " padded\t"]))),
-    st.sampled_from([(b"Bytes", "name"), ("Bytes", b"value"), ("List", ["value"]), ("Int", 5)]),
+    st.sampled_from([(b"Bytes", "name"), ("Bytes", b"value"), ("List", ["value"]), ("Int", 5),
+                     ("Content-Type",), ("Content-Type", "text/plain", "extra"), ["Content-Type", "text/plain"]]),
 )
 REQUEST = st.tuples(st.sampled_from(["GET", "HEAD"]), st.sampled_from([(1, 0), (1, 1)]), st.booleans())
 STATUS = st.sampled_from(["200 OK", "204 No Content", "304 Not Modified", "404 Not Found"])
@@ -66,6 +68,7 @@ def on_the_wire(response_class, request, status, headers, body):
 @pytest.fixture(autouse=True)
 def fresh_memory():
     http_response._known_pairs.clear()
+    http_response._plain_names.clear()
     http_response._date = (0, "")
 
 
@@ -97,12 +100,14 @@ def test_a_remembered_content_length_still_bounds_the_body():
 
 def test_headers_new_on_every_response_are_not_remembered():
     """Check that a request id or Server-Timing value, new each time, never
-    fills the memory, while the page's own headers are remembered."""
+    fills the memory, while the page's own headers are remembered (and
+    the names seen, whose next values only need their value checked)."""
     for number in range(50):
         headers = [("Content-Type", "text/html"), ("X-Request-ID", f"id{number:08d}"),
                    ("Server-Timing", f"app;dur={number}")]
         on_the_wire(http_response.Response, ("GET", (1, 1), False), "200 OK", headers, [b"x"])
     assert list(http_response._known_pairs) == [("Content-Type", "text/html")]
+    assert http_response._plain_names == {"Content-Type", "X-Request-ID", "Server-Timing"}
 
 
 def test_the_memory_of_headers_stays_bounded(monkeypatch):
