@@ -7,25 +7,32 @@ For every response gunicorn checks each header against HTTP's grammar
 up among the hop-by-hop headers, formats it, and formats the Date header
 with the email module. A cached hit sends 16 headers, 13 of them the same on
 every hit of a page; a py-spy profile of the hot page put these at about a
-sixth of a worker's CPU (issue #17, docs/performance.md).
+sixth of a worker's CPU (issue #17, docs/benchmarks.md).
 
 This Response remembers each (name, value) pair that gunicorn's own checks
 accepted unchanged, with its bytes on the wire, and formats Date once a
 second. A new value under a name already accepted (the request id,
-Server-Timing) only has its value checked, with gunicorn's expression. What it sends is byte for byte what gunicorn sends, and what
-gunicorn refuses it refuses the same way (tests/deploy/test_http_response.py
+Server-Timing) only has its value checked, with gunicorn's expression.
+What it sends is byte for byte what gunicorn sends, and what gunicorn
+refuses it refuses the same way (tests/deploy/test_http_response.py
 compares both over generated headers): a pair not seen before goes through
 gunicorn's code, and only then is remembered.
+
+What is remembered is bounded in bytes: a header a client can vary (a
+redirect's Location carries its path) cannot grow a worker's memory.
 """
 import time
 
 from gunicorn import util
 from gunicorn.http import wsgi
 
-# Distinct pairs remembered per process: a 10,000-page site sends about
-# three per page (ETag, Content-Length, Last-Modified) plus a dozen shared
-# ones. Past the limit the memory starts afresh (a few checks more, once).
+# What is remembered per process: a 10,000-page site sends about three
+# short pairs per page (ETag, Content-Length, Last-Modified) plus a dozen
+# shared ones (2 KiB). Past either limit the memory starts afresh (a few
+# checks more, once): never more than about 1 MiB of lines, and as much
+# again in the pairs themselves.
 KNOWN_PAIRS_LIMIT = 8192
+KNOWN_BYTES_LIMIT = 1 << 20
 # Headers whose value is new on every response: remembering them would
 # only churn the memory above.
 NEW_EACH_TIME = frozenset({"X-Request-ID", "Server-Timing", "Set-Cookie", "Date", "Expires"})
@@ -35,6 +42,7 @@ _known_pairs = {}
 # Names gunicorn accepted that it keeps as they are, whatever the value:
 # neither hop-by-hop nor Content-Length.
 _plain_names = set()
+_known_bytes = 0  # the lines' bytes in _known_pairs (approximate: threads may race on it)
 _date = (0, "")  # (the second, Date's value for it)
 
 
@@ -79,10 +87,8 @@ class Response(wsgi.Response):
             _plain_names.add(pair[0])
         if pair[0] in NEW_EACH_TIME:
             return
-        if len(_known_pairs) >= KNOWN_PAIRS_LIMIT:
-            _known_pairs.clear()
-        length = self.response_length if is_length else None
-        _known_pairs[pair] = (("%s: %s\r\n" % pair).encode("latin-1"), length)
+        line = ("%s: %s\r\n" % pair).encode("latin-1")
+        _remember(pair, line, self.response_length if is_length else None)
 
     def default_headers(self):
         """gunicorn's status line and own headers, Date from `http_date`."""
@@ -113,6 +119,15 @@ class Response(wsgi.Response):
         lines.append(b"\r\n")
         util.write(self.sock, b"".join(lines))
         self.headers_sent = True
+
+
+def _remember(pair, line, length):
+    global _known_bytes
+    if len(_known_pairs) >= KNOWN_PAIRS_LIMIT or _known_bytes + len(line) > KNOWN_BYTES_LIMIT:
+        _known_pairs.clear()
+        _known_bytes = 0
+    _known_pairs[pair] = (line, length)
+    _known_bytes += len(line)
 
 
 def _kept_as_is(value):

@@ -69,6 +69,7 @@ def on_the_wire(response_class, request, status, headers, body):
 def fresh_memory():
     http_response._known_pairs.clear()
     http_response._plain_names.clear()
+    http_response._known_bytes = 0
     http_response._date = (0, "")
 
 
@@ -117,6 +118,20 @@ def test_the_memory_of_headers_stays_bounded(monkeypatch):
     for number in range(25):
         on_the_wire(http_response.Response, ("GET", (1, 1), False), "200 OK", [("ETag", f'"{number}"')], [])
         assert len(http_response._known_pairs) <= 10
+
+
+def test_long_headers_a_client_varies_cannot_grow_the_memory_past_its_bytes():
+    """Check that redirects whose Location carries a client's 4,000-byte
+    path, each different, keep the remembered lines within
+    KNOWN_BYTES_LIMIT."""
+    http_response._known_bytes = 0
+    for number in range(600):
+        location = f"/{number:04d}" + "a" * 4000
+        on_the_wire(http_response.Response, ("GET", (1, 1), False), "301 Moved Permanently",
+                    [("Location", location)], [])
+        lines = sum(len(line) for line, _ in http_response._known_pairs.values())
+        assert lines <= http_response.KNOWN_BYTES_LIMIT
+    assert 0 < len(http_response._known_pairs) < 600
 
 
 def test_the_date_is_formatted_once_a_second_and_is_gunicorns():
