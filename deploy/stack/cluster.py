@@ -99,8 +99,11 @@ def wait_whole(config, timeout=90):
     """Block until the cluster is whole (see `whole`); its leader."""
     found = system.wait_until(lambda: whole(config), timeout, interval=0.2)
     if not found:
+        held = [m.port for m in config.members if system.held_by_a_connection(m.port)]
+        cause = (f"; port(s) {held} taken by client connections, so their members cannot listen "
+                 f"(`ss -tanp | grep :{held[0]}` names them; docs/failover.md)" if held else "")
         raise SystemExit(f"[stack] the cluster is not whole after {timeout}s: roles {roles(config)} "
-                         f"(see {config.path('logs')})")
+                         f"(see {config.path('logs')}){cause}")
     return found
 
 

@@ -271,6 +271,16 @@ def _listed(port, reserved):
     return False
 
 
+def held_by_a_connection(port):
+    """Whether nothing listens on `port` yet it cannot be bound: a client
+    connection took it as its own port (see keep_clients_off)."""
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            return False  # a server listens there
+    return not port_free(port)
+
+
 def wait_port_free(port, timeout=70):
     """A just-closed client connection may hold a port for up to a minute
     (TIME_WAIT); wait for it rather than fail to start."""

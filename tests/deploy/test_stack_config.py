@@ -105,3 +105,18 @@ def test_the_stack_and_compose_share_one_cluster_file():
     assert patroni.CLUSTER_SETTINGS == stack_config.REPO / "deploy" / "patroni" / "cluster.yml"
     dockerfile = (stack_config.REPO / "deploy" / "patroni" / "Dockerfile").read_text()
     assert "COPY deploy/patroni/cluster.yml " in dockerfile
+
+
+def test_a_port_a_client_connection_took_is_told_apart_from_a_listening_one():
+    """Check that a port held by an outgoing connection (nothing listens, yet
+    it cannot be bound) is recognised, where a listening port is not."""
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        listening = server.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", listening))
+        accepted, _ = server.accept()
+        taken = client.getsockname()[1]  # the client's own port: nothing listens on it
+        with client, accepted:
+            assert system.held_by_a_connection(taken)
+            assert not system.held_by_a_connection(listening)
