@@ -11,7 +11,7 @@ identical bodies on the wire, for each worker class.
 | quiet-hot     | the site without its access log                          | one hot post page         |
 | stock-hot     | Django's per-site cache on django-redis (stock_settings) | one hot post page         |
 | nocache-hot   | the site's Django without the fast path: renders         | one hot post page         |
-| bare-zipf, headers-zipf, ceiling-zipf | the three ceilings replaying every page of the mix | Zipf sequence (replay.lua) |
+| bare-zipf, headers-zipf, ceiling-zipf | three ceilings replaying every page of the mix    | Zipf sequence (replay.lua) |
 | project-zipf  | the site, every page of the mix warm                     | Zipf sequence             |
 | project-miss  | the site, pages never cached: a render from a replica    | distinct posts            |
 

@@ -45,9 +45,9 @@ def peers_section(peers):
            f"replayed, {peers['zipf']['distinct_pages_requested']} distinct pages, all warmed first (in Redis, "
            f"then the sequence replayed {peers['warm'].get('tier_replay_seconds_per_server', 0)} s on each "
            f"project server so its workers' memory tiers hold what they serve). Bodies "
-           f"identical on every server: **{peers['wire']['bodies_identical']}**. The three ceilings: "
+           f"identical on every server: **{peers['wire']['bodies_identical']}**. The ceilings: "
            "`bare` (the hit's body with Content-Type and Content-Length only, no access log: the server's "
-           "physical limit), `headers` (the hit's own headers, no access log), `ceiling` (the same bytes and "
+           "physical limit), `gunicorn` (the same on gunicorn's own workers, not the project's), `headers` (the hit's own headers, no access log), `ceiling` (the same bytes and "
            "the access log). `quiet` is the site without its access log.\n"]
     rows = []
     for config in peers["medians"]:
