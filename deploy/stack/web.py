@@ -93,14 +93,9 @@ def web_running(config):
 def start(config):
     if not web_running(config):
         say(f"gunicorn on http://127.0.0.1:{config.web_port}")
-        subprocess.run(
-            [python(), "-m", "gunicorn", "-c", str(REPO / "deploy" / "gunicorn.conf.py"),
-             "--bind", f"127.0.0.1:{config.web_port}", "--daemon",
-             "--pid", str(gunicorn_pidfile(config)),
-             "--access-logfile", str(config.path("logs", "access.log")),
-             "--error-logfile", str(config.path("logs", "web.log")), "wsgi:application"],
-            env=environment(config), check=True, cwd=REPO,
-        )
+        served = start_gunicorn(config)
+    else:
+        served = None
     if not system.pid_alive(system.read_pid(scheduler_pidfile(config)), "scheduler"):
         log = open(config.path("logs", "scheduler.log"), "a")
         process = subprocess.Popen(
@@ -108,9 +103,30 @@ def start(config):
             stdout=log, stderr=log, stdin=subprocess.DEVNULL, cwd=REPO, start_new_session=True,
         )
         scheduler_pidfile(config).write_text(f"{process.pid}\n")
-    if not system.wait_until(lambda: answers(config), 30, interval=0.1):
+    gone = (lambda: served.poll() is not None) if served else (lambda: False)
+    if not system.wait_until(lambda: answers(config) or gone(), 30, interval=0.1) or gone():
         raise SystemExit(f"[stack] the site did not answer on :{config.web_port} "
                          f"(see {config.path('logs', 'web.log')})")
+
+
+def start_gunicorn(config):
+    """gunicorn as production runs it: in the foreground of its own
+    process (no --daemon), left running when `up` returns, stopped by its
+    pid file. Not in a session of its own either: Linux's scheduler groups
+    each session's processes (autogroup) and shares the CPU between the
+    groups, and a daemonized server (gunicorn's --daemon calls setsid) was
+    measured 15-20 % slower against a load generator run from the
+    developer's own session than the same server in that session
+    (docs/benchmarks.md)."""
+    log = open(config.path("logs", "web.log"), "a")
+    return subprocess.Popen(
+        [python(), "-m", "gunicorn", "-c", str(REPO / "deploy" / "gunicorn.conf.py"),
+         "--bind", f"127.0.0.1:{config.web_port}",
+         "--pid", str(gunicorn_pidfile(config)),
+         "--access-logfile", str(config.path("logs", "access.log")),
+         "--error-logfile", str(config.path("logs", "web.log")), "wsgi:application"],
+        env=environment(config), cwd=REPO, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+    )
 
 
 def answers(config):
