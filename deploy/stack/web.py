@@ -112,12 +112,13 @@ def start(config):
 def start_gunicorn(config):
     """gunicorn as production runs it: in the foreground of its own
     process (no --daemon), left running when `up` returns, stopped by its
-    pid file. Not in a session of its own either: Linux's scheduler groups
-    each session's processes (autogroup) and shares the CPU between the
-    groups, and a daemonized server (gunicorn's --daemon calls setsid) was
-    measured 15-20 % slower against a load generator run from the
-    developer's own session than the same server in that session
-    (docs/benchmarks.md)."""
+    pid file. In a process group of its own, so that whatever stops the
+    command that ran `up` (its process group) leaves the site running; but
+    in the caller's session: Linux's scheduler groups each session's
+    processes (autogroup) and shares the CPU between the groups, and a
+    daemonized server (gunicorn's --daemon calls setsid) was measured
+    15-20 % slower against a load generator run from the developer's own
+    session than the same server in that session (docs/benchmarks.md)."""
     log = open(config.path("logs", "web.log"), "a")
     return subprocess.Popen(
         [python(), "-m", "gunicorn", "-c", str(REPO / "deploy" / "gunicorn.conf.py"),
@@ -126,6 +127,7 @@ def start_gunicorn(config):
          "--access-logfile", str(config.path("logs", "access.log")),
          "--error-logfile", str(config.path("logs", "web.log")), "wsgi:application"],
         env=environment(config), cwd=REPO, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+        process_group=0,
     )
 
 
