@@ -83,7 +83,8 @@ class Response(wsgi.Response):
         if not kept_as_is or type(pair) is not tuple:
             return  # stripped or hop-by-hop
         is_length = pair[0].lower() == "content-length"
-        if not is_length and len(_plain_names) < KNOWN_PAIRS_LIMIT:
+        # `Upgrade: websocket` is kept, but gunicorn drops Upgrade's other values.
+        if not is_length and not util.is_hoppish(pair[0]) and len(_plain_names) < KNOWN_PAIRS_LIMIT:
             _plain_names.add(pair[0])
         if pair[0] in NEW_EACH_TIME:
             return

@@ -26,7 +26,7 @@ TOKEN = st.text(alphabet="!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABC
                 min_size=1, max_size=12)
 VALUE = st.text(alphabet=st.characters(max_codepoint=0x110, blacklist_categories=("Cs",)), max_size=16)
 NAME = st.one_of(TOKEN, st.sampled_from(["Content-Length", "content-length", "Bad Name", "X:Y", "", "Ünï",
-                                         "X-Request-ID", "Server-Timing", "Content-Type", "Connection"]))
+                                         "X-Request-ID", "Server-Timing", "Content-Type", "Connection", "Upgrade"]))
 PAIR = st.one_of(
     st.sampled_from(SITE_HEADERS + HOP_BY_HOP),
     st.tuples(NAME, st.one_of(VALUE, st.sampled_from(["5", " 5 ", "0", "x", " padded\t"]))),
@@ -156,3 +156,15 @@ def test_settled_settings_read_as_plain_attributes_with_the_same_values():
     assert {name: getattr(config, name) for name in config.settings} == expected
     assert vars(config)["keepalive"] == 7
     assert "worker_class" not in vars(config) and config.worker_class.__name__ == "SyncWorker"
+
+
+def test_a_hop_by_hop_name_kept_once_is_checked_again_with_another_value():
+    """Check that `Upgrade: websocket`, which gunicorn keeps, does not make
+    `Upgrade` a name whose other values pass unchecked: gunicorn drops
+    `Upgrade: h2c`, and so must the Response."""
+    request = ("GET", (1, 1), False)
+    with mock.patch("time.time", return_value=NOW):
+        on_the_wire(http_response.Response, request, "200 OK", [("Upgrade", "websocket")], [])
+        headers = [("Upgrade", "h2c"), ("Content-Length", "0")]
+        assert (on_the_wire(http_response.Response, request, "200 OK", headers, [])
+                == on_the_wire(gunicorn_wsgi.Response, request, "200 OK", headers, []))
