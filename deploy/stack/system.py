@@ -248,8 +248,11 @@ def keep_clients_off(ports):
     closed. Reserved ports are never handed out (the kernel's
     ip_local_reserved_ports); only root may reserve them, so others are told
     how."""
-    low, high = (int(n) for n in EPHEMERAL_RANGE.read_text().split())
-    reserved = RESERVED_PORTS.read_text().strip()
+    try:
+        low, high = (int(n) for n in EPHEMERAL_RANGE.read_text().split())
+        reserved = RESERVED_PORTS.read_text().strip()
+    except OSError:
+        return  # no such kernel setting here (not Linux, a restricted /proc): nothing to reserve
     exposed = sorted(p for p in ports if low <= p <= high and not _listed(p, reserved))
     if not exposed:
         return

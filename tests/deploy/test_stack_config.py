@@ -56,6 +56,14 @@ def test_dev_ports_in_the_ephemeral_range_are_reserved_and_others_kept(kernel_po
     assert kernel_port_files.read_text().count("54322") == 1
 
 
+def test_without_the_kernels_port_settings_the_stack_goes_on(kernel_port_files, monkeypatch):
+    """Check that where /proc has no such settings (another kernel, a
+    restricted container) `up` reserves nothing and does not fail."""
+    monkeypatch.setattr(system, "EPHEMERAL_RANGE", kernel_port_files.parent / "absent")
+    system.keep_clients_off([54322])
+    assert kernel_port_files.read_text() == "8080,54320-54321\n"
+
+
 def test_without_the_right_to_reserve_ports_the_stack_says_how(kernel_port_files, monkeypatch, capsys):
     """Check that a user who may not write the reserved list is told the
     sysctl command to run (keeping what is listed), and the stack goes on."""
