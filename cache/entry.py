@@ -5,6 +5,7 @@ import gzip
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 
 # Headers kept from the rendered response, so a hit carries what the render
 # carried (the security headers included: hits never pass Django's
@@ -85,7 +86,7 @@ class PageCacheEntry:
                 [(name, value) for name, value in headers if name not in NOT_MODIFIED_LEAVES_OUT])
         return found
 
-    @property
+    @cached_property  # read by every hit's precondition check; headers never change
     def last_modified(self):
         return next((value for name, value in self.headers if name == "Last-Modified"), None)
 

@@ -14,8 +14,9 @@ parameters are repeated, blank, overlong or not UTF-8, when it has no Host heade
 when its path resolves to no @cacheable view, or when it carries one of the
 view's bypass parameters.
 
-Which view a path belongs to is remembered per process in a table bounded
-in bytes (RESOLVED_PATHS_BYTES), so junk URLs cannot grow a worker's memory.
+Which view a path belongs to, and the key of a request that is stored,
+are remembered per process in tables bounded in bytes (RESOLVED_PATHS_BYTES,
+PAGE_KEYS_BYTES), so junk URLs cannot grow a worker's memory.
 """
 import threading
 from urllib.parse import unquote_to_bytes, urlencode
@@ -33,42 +34,48 @@ MAX_PATH_LENGTH = 1024
 MAX_PARAM_LENGTH = 200
 MAX_HOST_LENGTH = 255
 RESOLVED_PATHS_BYTES = 4 * 1024 * 1024
+PAGE_KEYS_BYTES = 1024 * 1024
 ENTRY_OVERHEAD_BYTES = 120  # a dict slot and a str header, roughly
 VALID_HOSTS_KEPT = 64
 
 
-class ResolvedPaths:
-    """path -> (params, bypass) of its @cacheable view, or None; at most
-    `max_bytes` of paths, the oldest forgotten first (a forgotten path is
-    only resolved again)."""
+class BoundedMemo:
+    """key -> compute(key), remembered while the keys (`size(key)` bytes
+    each, plus a slot's overhead) stay within `max_bytes`, the oldest
+    forgotten first (a forgotten key is only computed again). With
+    `keep_none=False` a None is computed every time, never remembered."""
 
-    def __init__(self, max_bytes):
+    def __init__(self, max_bytes, compute, size=len, keep_none=True):
         self.max_bytes = max_bytes
-        self._views = {}
+        self.compute = compute
+        self.size = size
+        self.keep_none = keep_none
+        self._values = {}
         self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, path):
+    def get(self, key):
         try:
-            return self._views[path]
+            return self._values[key]
         except KeyError:
-            return self._remember(path, resolve_declared(path))
+            value = self.compute(key)
+            if value is not None or self.keep_none:
+                self._remember(key, value)
+            return value
 
-    def _remember(self, path, declared):
-        size = len(path) + ENTRY_OVERHEAD_BYTES
+    def _remember(self, key, value):
         with self._lock:
-            if path not in self._views:
-                self._views[path] = declared
-                self._bytes += size
-            while self._bytes > self.max_bytes and self._views:
-                oldest = next(iter(self._views))
-                del self._views[oldest]
-                self._bytes -= len(oldest) + ENTRY_OVERHEAD_BYTES
-        return declared
+            if key not in self._values:
+                self._values[key] = value
+                self._bytes += self.size(key) + ENTRY_OVERHEAD_BYTES
+            while self._bytes > self.max_bytes and self._values:
+                oldest = next(iter(self._values))
+                del self._values[oldest]
+                self._bytes -= self.size(oldest) + ENTRY_OVERHEAD_BYTES
 
     def clear(self):
         with self._lock:
-            self._views.clear()
+            self._values.clear()
             self._bytes = 0
 
     @property
@@ -89,14 +96,13 @@ def resolve_declared(path):
     return params, getattr(match.func, BYPASS_ATTRIBUTE, frozenset())
 
 
-resolved_paths = ResolvedPaths(RESOLVED_PATHS_BYTES)
+resolved_paths = BoundedMemo(RESOLVED_PATHS_BYTES, resolve_declared)
 _valid_hosts = {}
 
 
-def valid_host(environ):
+def valid_host(host):
     """The Host header exactly as Django's `get_host()` returns it, if
     ALLOWED_HOSTS allows it; else None (no Host header: not cached either)."""
-    host = environ.get("HTTP_HOST")
     if not host or len(host) > MAX_HOST_LENGTH:
         return None
     if host in _valid_hosts:
@@ -157,23 +163,42 @@ def declared_query(query_string, params, bypass):
 def page_key(environ):
     """The version-less key of the request's page, or None when it is not
     to be stored."""
-    raw_path = environ.get("PATH_INFO", "/")
+    return page_keys.get((environ.get("wsgi.url_scheme", "http"), environ.get("HTTP_HOST"),
+                          environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", "/"),
+                          environ.get("QUERY_STRING", "")))
+
+
+def key_of(request):
+    """page_key's work, from the five parts of the environ a key depends on."""
+    scheme, host, script_name, raw_path, query_string = request
     if len(raw_path) > MAX_PATH_LENGTH:
         return None
-    path = get_path_info(environ)
+    path = get_path_info({"PATH_INFO": raw_path})
     declared = resolved_paths.get(path)
     if declared is None:
         return None
-    host = valid_host(environ)
+    host = valid_host(host)
     if host is None:
         return None
-    query = declared_query(environ.get("QUERY_STRING", ""), *declared)
+    query = declared_query(query_string, *declared)
     if query is None:
         return None
-    return f"{environ.get('wsgi.url_scheme', 'http')}://{host}{environ.get('SCRIPT_NAME', '')}{path}?{query}"
+    return f"{scheme}://{host}{script_name}{path}?{query}"
+
+
+def request_bytes(request):
+    """What a remembered key costs: its parts, and the key built from them (about as long)."""
+    return 2 * sum(len(part) for part in request if part)
+
+
+# Every hit builds its key: it is remembered per process, as the parts of
+# the request it came from (a stored key only; what is not stored costs a
+# render anyway, and must not push the stored ones out).
+page_keys = BoundedMemo(PAGE_KEYS_BYTES, key_of, size=request_bytes, keep_none=False)
 
 
 def forget():
-    """Forget resolved paths and hosts (the URLconf or ALLOWED_HOSTS changed)."""
+    """Forget resolved paths, hosts and keys (the URLconf or ALLOWED_HOSTS changed)."""
     resolved_paths.clear()
+    page_keys.clear()
     _valid_hosts.clear()

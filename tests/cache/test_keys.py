@@ -72,10 +72,36 @@ def test_a_request_without_a_host_header_is_not_stored(app, redis_client):
 
 def test_the_paths_remembered_per_process_are_bounded_in_bytes():
     """Check that resolving junk paths cannot grow the table past its budget."""
-    from cache.keys import ResolvedPaths
+    from cache.keys import BoundedMemo, resolve_declared
 
-    table = ResolvedPaths(max_bytes=64 * 1024)
+    table = BoundedMemo(64 * 1024, resolve_declared)
     for n in range(5000):
         table.get(f"/authors/{n:04d}{'x' * 900}/")
     assert table.size_bytes <= 64 * 1024
     assert table.get("/authors/someone/") is not None  # still resolves, remembered or not
+
+
+def test_the_keys_remembered_per_process_are_bounded_and_hold_only_stored_requests():
+    """Check that distinct stored requests cannot grow the table of keys past
+    its budget, and that a request that is not stored (a host ALLOWED_HOSTS
+    refuses) is never remembered, so junk cannot push the stored ones out."""
+    from cache.keys import BoundedMemo, key_of, request_bytes
+
+    table = BoundedMemo(64 * 1024, key_of, size=request_bytes, keep_none=False)
+    for n in range(5000):
+        assert table.get(("http", "127.0.0.1", "", f"/authors/{n:04d}{'x' * 900}/", "")) is not None
+    assert table.size_bytes <= 64 * 1024
+    before = table.size_bytes
+    assert table.get(("http", "evil.example", "", "/authors/someone/", "")) is None
+    assert table.size_bytes == before
+
+
+def test_a_key_remembered_under_old_settings_is_forgotten_when_allowed_hosts_change(app, settings):
+    """Check that the remembered key of a host follows ALLOWED_HOSTS: once
+    the host is no longer allowed, its requests get no key."""
+    from cache.keys import page_key
+
+    environ = {"wsgi.url_scheme": "http", "HTTP_HOST": "127.0.0.1", "PATH_INFO": "/c/groups/", "QUERY_STRING": ""}
+    assert page_key(environ) == "http://127.0.0.1/c/groups/?"
+    settings.ALLOWED_HOSTS = ["localhost"]
+    assert page_key(environ) is None

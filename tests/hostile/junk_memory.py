@@ -40,7 +40,8 @@ def main(count):
     for n in range(count):
         keys.page_key(junk_environ(n))
         scrub.masked_for_key(f"X-Junk-Header-{n:06d}" + "y" * 200)
-    print(json.dumps({"before": before, "after": rss_bytes(), "resolved_paths": keys.resolved_paths.size_bytes}))
+    print(json.dumps({"before": before, "after": rss_bytes(),
+                      "key_tables": keys.resolved_paths.size_bytes + keys.page_keys.size_bytes}))
 
 
 if __name__ == "__main__":

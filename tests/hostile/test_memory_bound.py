@@ -20,5 +20,5 @@ def test_a_hundred_thousand_junk_urls_grow_a_process_by_less_than_10_mib():
     measured = json.loads(result.stdout.strip().splitlines()[-1])
     growth = measured["after"] - measured["before"]
     print(f"{JUNK_URLS} junk URLs: RSS grew {growth / 2**20:.1f} MiB "
-          f"(resolved paths table {measured['resolved_paths'] / 2**20:.1f} MiB)")
+          f"(resolved paths and keys tables {measured['key_tables'] / 2**20:.1f} MiB)")
     assert growth < MAX_GROWTH
