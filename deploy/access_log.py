@@ -58,6 +58,12 @@ IN_QUOTES = re.compile(r'[^ !#-\[\]-~]')
 BARE = re.compile(r'[^!#-\[\]-~]')
 
 
+def needs_no_escape(text):
+    """Whether IN_QUOTES finds nothing in `text` (printable ASCII, no `"`,
+    no backslash), by string methods at about two thirds of its cost."""
+    return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
+
+
 def escape_character(match):
     """`"` and `\\` backslashed; any other character as the bytes it came
     from (WSGI strings hold the wire's bytes as latin-1), each as `\\xHH`."""
@@ -82,6 +88,10 @@ def cut(text, limit):
 def response_ids(headers):
     """(X-Request-ID, X-Cache) of a response, '-' for a missing one. The
     site appends both last, so they are looked for from the end."""
+    if len(headers) >= 3:  # the site's order, in the case it writes them: no search
+        (name2, cache), (name1, request_id), (name0, _) = headers[-3:]
+        if name2 == "X-Cache" and name1 == "X-Request-ID" and name0 == "Server-Timing":
+            return request_id or "-", cache or "-"
     request_id = cache = None
     for name, value in reversed(headers):
         if len(name) == 12:
@@ -103,10 +113,10 @@ def format_line(resp, environ, request_time):
     request = f'{environ.get("REQUEST_METHOD", "-")} {environ.get("RAW_URI", "-")} {environ.get("SERVER_PROTOCOL", "-")}'
     agent = environ.get("HTTP_USER_AGENT", "-")
     request_id, cache = response_ids(resp.headers)
-    # The common case costs one search: short enough, nothing to escape.
+    # The common case costs a few scans in C: short enough, nothing to escape.
     bare = client + request_id + cache
     everything = bare + request + agent
-    if len(everything) > WHOLE or " " in bare or IN_QUOTES.search(everything):
+    if len(everything) > WHOLE or " " in bare or not needs_no_escape(everything):
         client, request, request_id, cache, agent = escaped((client, request, request_id, cache, agent))
     status = resp.status[:3] if resp.status else "-"
     line = (f'{client} "{request}" {status} {resp.sent} {request_time // MILLISECOND}ms '

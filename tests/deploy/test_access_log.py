@@ -13,9 +13,11 @@ from types import SimpleNamespace
 
 import pytest
 from gunicorn import glogging
+from hypothesis import given
+from hypothesis import strategies as st
 from gunicorn.config import Config
 
-from deploy.access_log import PIPE_BUF, AccessLogger, format_line
+from deploy.access_log import IN_QUOTES, PIPE_BUF, AccessLogger, format_line, needs_no_escape, response_ids
 from tests.deploy.gunicorn_server import gunicorn
 from tests.fixtures.cluster import REPO, wait_until
 
@@ -78,6 +80,36 @@ def test_nothing_a_request_carries_forges_a_line(field):
     assert (client, status) == ("127.0.0.1", "200")
     found = {"agent": agent, "uri": request, "request_id": request_id, "cache": cache}[field]
     assert "\\x0a" in found or "\\x00" in found or "\\x0d" in found
+
+
+@pytest.mark.parametrize("field", ["request_id", "cache"])
+def test_the_sites_own_header_order_is_escaped_the_same(field):
+    """Check the shortcut for the site's order (X-Cache, X-Request-ID,
+    Server-Timing last): its ids are escaped as any others."""
+    resp, environ = request_of(**{field: "x\n1.2.3.4 \"forged"})
+    resp.headers.append(("Server-Timing", "app;dur=0.01"))
+    line = format_line(resp, environ, timedelta(milliseconds=1))
+    assert line.count("\n") == 1 and "\\x0a" in line and LINE.match(line[:-1])
+
+
+@pytest.mark.parametrize("headers", [
+    [("X-Cache", "HIT"), ("X-Request-ID", "r1"), ("Server-Timing", "t")],   # the site's hit
+    [("X-Request-ID", "r1"), ("X-Cache", "HIT"), ("Server-Timing", "t")],   # the site's render
+    [("x-cache", "HIT"), ("x-request-id", "r1"), ("Server-Timing", "t")],   # another app's case
+    [("X-Cache", "HIT"), ("Content-Type", "text/plain"), ("X-Request-ID", "r1")],
+])
+def test_the_ids_are_found_whatever_the_order_and_case(headers):
+    assert response_ids([("Content-Type", "text/html"), *headers]) == ("r1", "HIT")
+
+
+def test_the_ids_of_a_response_without_them_are_dashes():
+    assert response_ids([("Content-Type", "text/html"), ("Server-Timing", "t"), ("Vary", "Cookie")]) == ("-", "-")
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x3000), max_size=40))
+def test_the_quick_check_for_plain_text_agrees_with_the_escaping_expression(text):
+    """Check that a line skips escaping exactly when the escaping would change nothing."""
+    assert needs_no_escape(text) == (IN_QUOTES.search(text) is None)
 
 
 def test_a_huge_request_still_makes_one_line_under_pipe_buf():
