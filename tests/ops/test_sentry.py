@@ -37,6 +37,43 @@ def test_an_unhandled_error_is_one_event_with_the_request_context(app, sentry):
     assert event["release"] == "test-release" and event["environment"] == "test"
 
 
+def test_requests_served_by_one_pool_thread_keep_their_own_context(app, sentry):
+    """Check the gthread worker's case: requests handed one after the other
+    to the same pool thread (which no longer gets a copy of the submitter's
+    scopes) each report their own request id, and only their own."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        first = pool.submit(boom, app, headers={"X-Request-ID": "first-request-0001"}).result()
+        second = pool.submit(boom, app, headers={"X-Request-ID": "second-request-02"}).result()
+    assert (first.status, second.status) == (500, 500)
+    assert [event["tags"]["request_id"] for event in sentry.events] == ["first-request-0001", "second-request-02"]
+
+
+def test_a_pool_task_is_not_given_a_copy_of_its_submitters_scopes(sentry):
+    """Check what a gthread worker pays per request: submitting a task to a
+    thread pool forks no scope (the task runs in its thread's own)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        scopes = [pool.submit(sentry_sdk.get_current_scope).result() for _ in range(2)]
+    assert scopes[0] is scopes[1]
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the error is the point
+def test_an_uncaught_error_in_a_thread_is_still_reported(sentry):
+    import threading
+
+    def fail():
+        raise RuntimeError("a poller's uncaught error")
+
+    thread = threading.Thread(target=fail)
+    thread.start()
+    thread.join()
+    sentry_sdk.flush()
+    assert any(event["exception"]["values"][-1]["value"] == "a poller's uncaught error" for event in sentry.events)
+
+
 def test_a_read_from_a_replica_is_tagged_with_it_and_its_lag(app, sentry):
     """Check that a GET's event names the replica it read from, unpinned, and the lag seen."""
     cluster.wait_all_replayed()
