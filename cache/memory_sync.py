@@ -49,6 +49,7 @@ class Poller:
     def __init__(self):
         self.position = LogPosition()
         self._thread = None
+        self._failing = set()  # the steps whose failure was reported and has not ended
 
     def ensure_running(self):
         if self._thread is not None:
@@ -57,17 +58,26 @@ class Poller:
         self._thread.start()
 
     def _run(self):
-        failing = False
         while True:
-            try:
-                poll_once(self.position)
-                stats.flush_if_due()
-                failing = False
-            except Exception:  # the poller must survive anything (the tier ages out of use meanwhile)
-                if not failing:  # report once, not ten times a second
-                    logger.exception("page cache: memory tier sync failed")
-                failing = True
+            self.tick()
             time.sleep(conf.memory_poll_seconds())
+
+    def tick(self):
+        """One poll, then the hit counters' flush whatever the poll did: the
+        counters queue one item per answer until a flush takes them."""
+        self._guarded(lambda: poll_once(self.position), "memory tier sync failed")
+        self._guarded(stats.flush_if_due, "counter flush failed")
+
+    def _guarded(self, step, failure):
+        """Run `step`, surviving anything (the tier ages out of use meanwhile);
+        a failure is reported once when it starts, not ten times a second."""
+        try:
+            step()
+            self._failing.discard(failure)
+        except Exception:
+            if failure not in self._failing:
+                logger.exception("page cache: %s", failure)
+            self._failing.add(failure)
 
 
 _poller = Poller()

@@ -154,6 +154,27 @@ def test_a_log_trimmed_past_the_last_entry_read_clears_the_tier(following, redis
     assert tier.get("/b", 0) is not None
 
 
+def test_the_hit_counters_are_flushed_even_while_every_poll_fails(redis_client, monkeypatch):
+    """Check that a poll failing again and again (a bug, a log entry it
+    cannot read) does not stop the counters' flush: they queue one item per
+    answer until a flush takes them, so the worker would grow with every hit."""
+    from cache import stats
+
+    def failing_poll(position, tier=None):
+        raise RuntimeError("a log entry the poller cannot read")
+
+    monkeypatch.setattr(memory_sync, "poll_once", failing_poll)
+    monkeypatch.setattr(stats, "FLUSH_SECONDS", 0)  # every tick is due to flush
+    stats.flush()
+    before = store.read_stats().get("hit", 0)  # Redis's totals as they are, without flushing
+    poller = memory_sync.Poller()
+    for _ in range(3):
+        for _ in range(100):
+            stats.count("HIT")
+        poller.tick()
+    cluster.wait_until(lambda: store.read_stats().get("hit", 0) - before == 300, message="the counts flushed")
+
+
 # --- in the application ---------------------------------------------------------
 
 def evalsha_calls(redis_client):
