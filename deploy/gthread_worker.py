@@ -1,5 +1,7 @@
 """gunicorn's gthread worker, taking a new connection only while one of its
 threads is free, and answering with deploy/http_response.py's Response.
+Its thread pool skips Sentry's submit wrapper when it has nothing to do
+(ops/sentry.py, `pool_submit`): the worker submits every request.
 
     worker_class = "deploy.gthread_worker.ThreadWorker"    # deploy/gunicorn.conf.py
 
@@ -25,6 +27,7 @@ are reset: docs/benchmarks.md has the measurements.
 from gunicorn.workers import gthread
 
 from deploy import http_response
+from ops import sentry
 
 
 class ThreadWorker(gthread.ThreadWorker):
@@ -34,6 +37,11 @@ class ThreadWorker(gthread.ThreadWorker):
     def init_process(self):
         http_response.install(self.cfg)
         super().init_process()
+
+    def get_thread_pool(self):
+        pool = super().get_thread_pool()
+        pool.submit = sentry.pool_submit(pool)
+        return pool
 
     def enqueue_req(self, conn):
         self.busy += 1

@@ -5,13 +5,15 @@
     SENTRY_TRACES_SAMPLE_RATE  0..1, default 0 (no performance tracing)
     APP_VERSION                the release (passed in by settings.py)
 
-Django, Redis, logging and threading integrations (threads not given
-their starter's scopes: see `init`). Personal data is not sent
-(`send_default_pii` off, request bodies and frames' local variables never
-attached, database errors' DETAIL lines masked) and every event,
-transaction and breadcrumb goes through ops/scrub.py first. The health
-probes are never traced: load balancers call them every few seconds.
+Django, logging and threading integrations (threads not given their
+starter's scopes: see `init`); Redis's only while requests are traced.
+Personal data is not sent (`send_default_pii` off, request bodies and
+frames' local variables never attached, database errors' DETAIL lines
+masked) and every event, transaction and breadcrumb goes through
+ops/scrub.py first. The health probes are never traced: load balancers
+call them every few seconds.
 """
+import inspect
 import logging
 import os
 
@@ -52,6 +54,16 @@ def init_from_environment(release):
 
 def init(dsn, *, release, environment=DEFAULT_ENVIRONMENT, traces_sample_rate=0.0, transport=None):
     """The one place Sentry's options are chosen (tests pass a capturing transport)."""
+    traced = traces_sample_rate > 0
+    # Sentry's Redis integration wraps every Redis command in a span and a
+    # breadcrumb: about 110 µs of CPU per command, a third of a hit served
+    # from Redis and of each of the memory tier's polls (issue #17,
+    # docs/performance.md). Its spans are worth that in a traced request; with
+    # tracing off it would only add breadcrumbs, so it is off. (It would turn
+    # itself on because redis-py is installed: no integration does here that
+    # is not listed, hence `auto_enabling_integrations=False`.)
+    # Redis outages are reported either way, by the cache (ops/events.py).
+    redis = [RedisIntegration()] if traced else []
     sentry_sdk.init(
         dsn=dsn,
         release=release,
@@ -60,7 +72,7 @@ def init(dsn, *, release, environment=DEFAULT_ENVIRONMENT, traces_sample_rate=0.
         integrations=[
             # Transactions named by URL pattern (/posts/<slug:slug>/), not by path.
             DjangoIntegration(transaction_style="url"),
-            RedisIntegration(),
+            *redis,
             # Log lines become breadcrumbs; only errors become events (routing
             # and the cache log warnings that ops/events.py reports once instead).
             # Sentry's separate "Logs" product is not used: no handler for it.
@@ -74,6 +86,7 @@ def init(dsn, *, release, environment=DEFAULT_ENVIRONMENT, traces_sample_rate=0.
             # scope outside a request or a `new_scope()` block.
             ThreadingIntegration(propagate_scope=False),
         ],
+        auto_enabling_integrations=False,
         # send_default_pii stays off by being left out: passing it is deprecated
         # in favour of `data_collection`, whose defaults would collect more.
         # Comment forms carry readers' names, addresses and words: tracebacks
@@ -90,7 +103,7 @@ def init(dsn, *, release, environment=DEFAULT_ENVIRONMENT, traces_sample_rate=0.
         before_send_transaction=scrub.scrub_event,
         before_breadcrumb=scrub.scrub_breadcrumb,
         # No sampler at all when the rate is 0: no transactions are even started.
-        traces_sampler=sampler(traces_sample_rate) if traces_sample_rate > 0 else None,
+        traces_sampler=sampler(traces_sample_rate) if traced else None,
     )
     # One access-log line per request: as breadcrumbs they only repeat what the
     # event's own request says, and handing each to Sentry cost the cache's hit
@@ -101,6 +114,18 @@ def init(dsn, *, release, environment=DEFAULT_ENVIRONMENT, traces_sample_rate=0.
     # anyone could spend the Sentry quota with a bad Host header, and the
     # 400 it gets is the whole story.
     ignore_logger("django.security.DisallowedHost")
+
+
+def pool_submit(pool):
+    """`pool.submit`, without Sentry's wrapper when the wrapper would do
+    nothing: it exists to hand a task copies of its submitter's scopes,
+    which `init` turns off, and still costs a gthread worker, which submits
+    every request, about 1 % of its CPU. With scopes handed on (another
+    configuration, or Sentry started by someone else) the wrapper stays."""
+    integration = sentry_sdk.get_client().get_integration(ThreadingIntegration)
+    if integration is not None and integration.propagate_scope:
+        return pool.submit
+    return inspect.unwrap(type(pool).submit).__get__(pool)
 
 
 def sampler(rate):

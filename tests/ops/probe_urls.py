@@ -1,6 +1,8 @@
 """A tiny URLconf for ops tests (in-process and under gunicorn): a read, a
 write, a page the cache may keep, a slow query and an unhandled error that
-has a reader's email and address at hand, as a comment view would."""
+has a reader's email and address at hand, as a comment view would; and
+the functions a request runs under."""
+import inspect
 import logging
 
 from django.contrib.auth.models import Group
@@ -56,6 +58,11 @@ def boom(request):
     raise RuntimeError(f"could not thank {commenter_email} from {client_address} ({len(names)} groups)")
 
 
+def stack(request):
+    """The qualified names of the functions this request is running under."""
+    return JsonResponse({"functions": [frame.f_code.co_qualname for frame, *_ in inspect.stack(context=0)]})
+
+
 urlpatterns = [
     path("ops-probe/read/", read),
     path("ops-probe/three-queries/", three_queries),
@@ -63,5 +70,6 @@ urlpatterns = [
     path("ops-probe/cached/", cached_page),
     path("ops-probe/slow/", slow),
     path("ops-probe/boom/", boom),
+    path("ops-probe/stack/", stack),
     path("", include("urls")),
 ]

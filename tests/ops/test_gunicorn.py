@@ -1,6 +1,7 @@
 """End to end: the real gunicorn (two workers, the production settings plus a
 probe URLconf) with SENTRY_DSN pointing at a tiny local endpoint that receives
 envelopes over HTTP, as sentry.io would."""
+import json
 import urllib.error
 import urllib.request
 
@@ -36,6 +37,17 @@ def get(url):
             return response.status, dict(response.headers)
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers)
+
+
+def test_a_gthread_worker_hands_requests_to_its_threads_without_sentrys_wrapper(replicated_db, sentry_endpoint):
+    """Check that with Sentry on, a request runs in the worker's thread pool
+    but not under Sentry's submit wrapper, which would only cost (the site
+    gives pool tasks no copy of their submitter's scopes)."""
+    with serve(sentry_endpoint) as base_url:
+        with urllib.request.urlopen(f"{base_url}/ops-probe/stack/", timeout=15) as response:
+            functions = json.load(response)["functions"]
+    assert "ThreadWorker.handle" in functions and "_worker" in functions  # a pool thread of gthread
+    assert not any("sentry_submit" in name for name in functions)
 
 
 def test_an_error_in_a_real_request_reaches_sentry_with_its_request_id(replicated_db, sentry_endpoint):

@@ -1,5 +1,7 @@
 """Sentry from the environment, with each request's context on its events and
 transaction, and no reader's email or address in anything it sends."""
+import inspect
+
 import pytest
 import sentry_sdk
 from sentry_sdk.scope import should_send_default_pii
@@ -9,6 +11,7 @@ from ops import scrub
 from ops import sentry as ops_sentry
 from tests.fixtures import cluster
 from tests.fixtures.wsgi import request
+from tests.ops.sentry_capture import FAKE_DSN, CapturedSentry, CapturingTransport, start_capturing, stop_capturing
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
@@ -58,6 +61,46 @@ def test_a_pool_task_is_not_given_a_copy_of_its_submitters_scopes(sentry):
     with ThreadPoolExecutor(max_workers=1) as pool:
         scopes = [pool.submit(sentry_sdk.get_current_scope).result() for _ in range(2)]
     assert scopes[0] is scopes[1]
+
+
+def functions_run_under():
+    return [frame.f_code.co_qualname for frame, *_ in inspect.stack(context=0)]
+
+
+def test_a_gthread_pool_submits_past_sentrys_wrapper_only_while_it_would_do_nothing(sentry):
+    """Check `pool_submit` (what a gthread worker submits each request with):
+    with the site's Sentry it skips the wrapper, whose only work would be to
+    hand scopes on; with scopes handed on, the wrapper stays and does that."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sentry_sdk.integrations.threading import ThreadingIntegration
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        assert not any("sentry_submit" in name for name in ops_sentry.pool_submit(pool)(functions_run_under).result())
+        transport = CapturingTransport()
+        sentry_sdk.init(dsn=FAKE_DSN, transport=transport, integrations=[ThreadingIntegration(propagate_scope=True)])
+        with sentry_sdk.new_scope() as scope:
+            scope.set_tag("handed", "on")
+            names = ops_sentry.pool_submit(pool)(functions_run_under).result()
+            ops_sentry.pool_submit(pool)(sentry_sdk.capture_message, "from the task").result()
+    assert any("sentry_submit" in name for name in names)
+    [event] = CapturedSentry(transport).events
+    assert event["tags"]["handed"] == "on"
+
+
+@pytest.mark.parametrize("rate, recorded", [(0.0, False), (1.0, True)])
+def test_redis_commands_reach_sentry_only_while_requests_are_traced(redis_client, rate, recorded):
+    """Check that Redis commands are recorded (breadcrumbs, spans in a trace)
+    only with tracing on: with it off they would only cost every command
+    about 110 µs of CPU (docs/performance.md)."""
+    captured = start_capturing(traces_sample_rate=rate)
+    try:
+        redis_client.get("a-redis-command-marker")
+        sentry_sdk.capture_message("after a Redis command")
+        sentry_sdk.flush()
+    finally:
+        stop_capturing()
+    assert ("a-redis-command-marker" in captured.raw()) is recorded
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the error is the point
