@@ -33,6 +33,7 @@ class ReadPosition:
     excluded: set = field(default_factory=set)
     degraded: str = ""
     retried: bool = False
+    wait_deadline: float = 0.0    # when a pinned read stops waiting for a server past its pin
 
     @property
     def why(self):

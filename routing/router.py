@@ -67,11 +67,12 @@ def _candidate(position, health):
         return conf.PRIMARY
     # Primary down: read-only mode. A pinned read waits, at most the apply
     # lag a replica in rotation may have, for one that has replayed its pin
-    # (with synchronous replication a standby already holds the write).
+    # (with synchronous replication a standby already holds the write), or
+    # for the primary to be back.
     if position.min_lsn:
-        replica = wait_for_a_replica_past(position, health)
-        if replica:
-            return replica
+        server = wait_for_a_server_past(position, health)
+        if server:
+            return server
     fallback = health.freshest_up(exclude=position.excluded - {conf.PRIMARY})
     if fallback is None:
         fallback = next(iter(sorted(set(conf.replica_aliases()) - position.excluded)), conf.PRIMARY)
@@ -80,12 +81,21 @@ def _candidate(position, health):
     return fallback
 
 
-def wait_for_a_replica_past(position, health):
-    deadline = time.monotonic() + conf.max_lag_seconds()
-    while time.monotonic() < deadline:
+def wait_for_a_server_past(position, health):
+    """A replica that has replayed the pin, or the primary once the health
+    poller sees it again: a switchover or a restart leaves no primary for a
+    second or two, and waiting the whole bound for a replica would end on
+    one behind the write. One wait per request, however often the primary
+    fails again (each failure marks it down until the next poll)."""
+    if not position.wait_deadline:
+        position.wait_deadline = time.monotonic() + conf.max_lag_seconds()
+    while time.monotonic() < position.wait_deadline:
         replica = health.pick(position.min_lsn, exclude=position.excluded)
         if replica:
             return replica
+        if health.primary.up:
+            position.excluded.discard(conf.PRIMARY)
+            return conf.PRIMARY
         time.sleep(conf.health_interval() / 2)
     return None
 
