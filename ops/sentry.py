@@ -59,9 +59,9 @@ def init(dsn, *, release, environment=DEFAULT_ENVIRONMENT, traces_sample_rate=0.
     # breadcrumb: about 110 µs of CPU per command, a third of a hit served
     # from Redis and of each of the memory tier's polls (issue #17,
     # docs/performance.md). Its spans are worth that in a traced request; with
-    # tracing off it would only add breadcrumbs, so it is off. (It would turn
-    # itself on because redis-py is installed: no integration does here that
-    # is not listed, hence `auto_enabling_integrations=False`.)
+    # tracing off it would only add breadcrumbs, so it is off. (redis-py is
+    # installed, so it would turn itself on: `auto_enabling_integrations=False`
+    # below keeps every integration that is not listed off.)
     # Redis outages are reported either way, by the cache (ops/events.py).
     redis = [RedisIntegration()] if traced else []
     sentry_sdk.init(
