@@ -98,7 +98,11 @@ class PageCacheApplication:
     def from_redis(self, environ, state, start_response, page_key, pin_lsn, started):
         """A hit; else STALE (the previous copy, while a refill is not due
         or runs elsewhere); else a render in Django, holding the fill lease
-        when this request is the one to refill."""
+        when this request is the one to refill. A request that may not have
+        the previous copy while another refills waits for that refill, as
+        one with no copy at all does: rendering too, every request in flight
+        would, and a refill slowed by the load past the bound B turned into
+        a render per request thread (issue #17's bench, first stampede round)."""
         token = os.urandom(8).hex()
         replication = replication_view()
         deadline = time.monotonic() + conf.fill_wait_seconds()
@@ -111,7 +115,7 @@ class PageCacheApplication:
             if found.state == store.FRESH:
                 memory.tier.put(page_key, found.entry, observed)
                 return self.respond(environ, state, start_response, found.entry, HIT, started, "redis")
-            if found.leased or found.state in (store.BEHIND_PIN, store.INVALIDATED) and not found.stale_ok:
+            if found.leased or found.state == store.BEHIND_PIN:
                 self.hand_to_django(state, found, token if found.leased else "")
                 return None
             if found.stale_ok or found.state == store.PAST_TTL:

@@ -1,9 +1,12 @@
 """One render per key under a stampede, and a Redis outage that costs
 readers nothing but a render and leaves no stale page behind."""
 import threading
+import time
 
 import pytest
+from django.test import override_settings
 
+import routing
 from cache import redis_guard
 from cache import redis_state_changed as breaker_state_changed
 from tests.cache.conftest import add_group, renders, wait_until_a_replica_has_everything
@@ -48,6 +51,23 @@ def test_200_concurrent_readers_of_a_just_invalidated_page_cause_one_render(app,
     assert renders(redis_client) == 2
     assert {cache for _, cache, _ in outcomes} <= {"MISS", "STALE", "HIT"}
     assert "hot" in request(app, "/c/groups/").text
+
+
+def test_200_concurrent_readers_of_a_page_invalidated_longer_ago_than_b_cause_one_render(app, redis_client):
+    """Check the case where the previous copy may no longer be served (its
+    invalidation is older than the bound B, as when a refill slowed by the
+    load outlasts it): one request refills and the others wait for it,
+    instead of each rendering too."""
+    request(app, "/c/groups/")
+    add_group("late")
+    wait_until_a_replica_has_everything()
+    time.sleep(routing.replication_view().bound_seconds + 0.5)  # past B: no STALE from here on
+    with override_settings(PAGE_CACHE_FILL_WAIT=30):  # how long a waiter waits is not what is checked
+        outcomes = released_together(app, "/c/groups/", 200)
+    assert all(status == 200 for status, _, _ in outcomes)
+    assert {cache for _, cache, _ in outcomes} <= {"MISS", "HIT"}
+    assert renders(redis_client) == 2
+    assert all("late" in text for _, _, text in outcomes)
 
 
 def test_redis_stopped_pages_are_rendered_and_the_breaker_reports_once(app, redis_client):
