@@ -98,11 +98,13 @@ class PageCacheApplication:
     def from_redis(self, environ, state, start_response, page_key, pin_lsn, started):
         """A hit; else STALE (the previous copy, while a refill is not due
         or runs elsewhere); else a render in Django, holding the fill lease
-        when this request is the one to refill. A request that may not have
-        the previous copy while another refills waits for that refill, as
-        one with no copy at all does: rendering too, every request in flight
-        would, and a refill slowed by the load past the bound B turned into
-        a render per request thread (issue #17's bench, first stampede round)."""
+        when this request is the one to refill. A request refused the
+        previous copy (invalidated longer ago than the bound B, or older
+        than the reader's pin) while another request refills waits for that
+        refill, as a request with no copy does. Were it to render instead,
+        so would every request in flight: a refill that the load slowed
+        past B became one render per request thread (issue #17's bench,
+        the first stampede round)."""
         token = os.urandom(8).hex()
         replication = replication_view()
         deadline = time.monotonic() + conf.fill_wait_seconds()
