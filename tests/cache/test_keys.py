@@ -105,3 +105,22 @@ def test_a_key_remembered_under_old_settings_is_forgotten_when_allowed_hosts_cha
     assert page_key(environ) == "http://127.0.0.1/c/groups/?"
     settings.ALLOWED_HOSTS = ["localhost"]
     assert page_key(environ) is None
+
+
+def test_the_keys_table_counts_what_its_entries_really_take():
+    """Check the budget against the memory the entries really hold (traced
+    by the interpreter), so that "1 MiB" means about that, not three times it."""
+    import tracemalloc
+
+    from cache.keys import BoundedMemo, key_of, request_bytes
+
+    table = BoundedMemo(64 * 1024 * 1024, key_of, size=request_bytes, keep_none=False)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for n in range(2000):
+            table.get(("http", "127.0.0.1", "", "/", f"junk={n}"))
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held <= 1.25 * table.size_bytes

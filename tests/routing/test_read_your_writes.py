@@ -206,6 +206,7 @@ def test_a_pinned_read_while_the_primary_restarts_is_served_by_it_once_it_is_bac
     lag bound and then read from a standby behind the write. (The restarting
     member is left out of the replicas: in recovery for a moment before it
     leads again, it would serve the read itself, as it may.)"""
+    assert cluster.stack_tool("leader").stdout.split()[0] == "primary"  # the member stopped below leads
     standbys = ["replica1", "replica2"]
     with override_settings(MAX_REPLICA_LAG_SECONDS=30, REPLICA_ALIASES=standbys):
         health.reset()
