@@ -1,5 +1,5 @@
-"""deploy/gunicorn.conf.py with an access logger that only writes when its
-buffer is full: no flusher thread, no flush at exit. The counterfactual that
+"""deploy/gunicorn.conf.py with an access logger that only writes when more
+than MAX_PENDING lines wait: no flusher thread, no flush at exit. The counterfactual that
 shows what those prevent (tests/deploy/test_access_log.py)."""
 from pathlib import Path
 

@@ -17,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from gunicorn.config import Config
 
+from deploy import access_log
 from deploy.access_log import IN_QUOTES, PIPE_BUF, AccessLogger, format_line, needs_no_escape, response_ids
 from tests.deploy.gunicorn_server import gunicorn
 from tests.fixtures.cluster import REPO, wait_until
@@ -121,30 +122,64 @@ def test_a_huge_request_still_makes_one_line_under_pipe_buf():
     assert LINE.match(line[:-1]).group(8).endswith("...")
 
 
-def test_lines_wait_in_the_buffer_until_a_flush(tmp_path):
-    """Check that the logger writes whole lines in batches of at most
-    PIPE_BUF bytes, and that flush() writes what is left."""
+def logger_without_flusher(path):
+    """An AccessLogger writing to `path` whose flusher thread never starts:
+    it writes on flush() (and past MAX_PENDING) only."""
     config = Config()
-    config.set("accesslog", str(tmp_path / "access.log"))
+    config.set("accesslog", str(path))
     logger = AccessLogger(config)
-    logger._flusher = "not in this test"  # writes by size and by flush() only
+    logger._flusher = "not in this test"
+    return logger
+
+
+def test_lines_wait_in_the_queue_until_a_flush_writes_them_whole(tmp_path, monkeypatch):
+    """Check that a request only queues its line, and that a flush writes
+    them all, in writes of whole lines of at most PIPE_BUF bytes."""
+    logger = logger_without_flusher(tmp_path / "access.log")
+    writes = []
+    write = logger._write
+    monkeypatch.setattr(logger, "_write", lambda data: (writes.append(data), write(data)))
     resp, environ = request_of()
     for _ in range(100):
         logger.access(resp, {}, environ, timedelta(milliseconds=1))
-    written = (tmp_path / "access.log").read_bytes()
-    assert 0 < len(written) <= 100 * len(format_line(resp, environ, timedelta(milliseconds=1)))
-    assert written.endswith(b"\n") and len(written.splitlines()) < 100
+    assert (tmp_path / "access.log").read_bytes() == b""
     logger.flush()
     assert len((tmp_path / "access.log").read_bytes().splitlines()) == 100
+    assert len(writes) > 1 and all(len(data) <= PIPE_BUF and data.endswith(b"\n") for data in writes)
+
+
+def test_a_request_does_not_wait_for_a_write_in_progress(tmp_path):
+    """Check that while a write holds the writer's lock (a slow disk), a
+    request still logs at once: its line waits in the queue, not the
+    request. The logger used to take that lock for every line."""
+    logger = logger_without_flusher(tmp_path / "access.log")
+    resp, environ = request_of()
+    with logger._write_lock:  # a write in progress
+        request = threading.Thread(target=lambda: [logger.access(resp, {}, environ, timedelta(milliseconds=1))
+                                                   for _ in range(100)])
+        request.start()
+        request.join(timeout=5)
+        assert not request.is_alive()
+    logger.flush()
+    assert len((tmp_path / "access.log").read_bytes().splitlines()) == 100
+
+
+def test_a_request_writes_the_queue_itself_once_it_is_too_long(tmp_path, monkeypatch):
+    """Check that memory stays bounded when the flusher cannot keep up: the
+    request that finds more than MAX_PENDING lines queued writes them."""
+    monkeypatch.setattr(access_log, "MAX_PENDING", 10)
+    logger = logger_without_flusher(tmp_path / "access.log")
+    resp, environ = request_of()
+    for _ in range(11):
+        logger.access(resp, {}, environ, timedelta(milliseconds=1))
+    assert len((tmp_path / "access.log").read_bytes().splitlines()) == 11
+    assert not logger._pending
 
 
 def test_a_log_that_cannot_be_reopened_keeps_the_old_file(tmp_path):
     """Check that when the configured path cannot be opened at a reopen
     (SIGUSR1 after a rotation), lines go on to the file already open."""
-    config = Config()
-    config.set("accesslog", str(tmp_path / "access.log"))
-    logger = AccessLogger(config)
-    logger._flusher = "not in this test"
+    logger = logger_without_flusher(tmp_path / "access.log")
     (tmp_path / "access.log").rename(tmp_path / "access.log.1")
     (tmp_path / "access.log").mkdir()  # a folder where the file was: cannot be opened
     logger.reopen_files()
