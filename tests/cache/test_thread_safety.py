@@ -98,21 +98,23 @@ def test_outcomes_counted_from_many_threads_are_all_counted(frequent_thread_swit
     """Check that every outcome counted by concurrent threads reaches Redis's
     totals exactly once, flushes included (an increment between a flush's copy
     and its reset was lost)."""
-    sent, counting = [], [4]
+    sent, counting, flushing = [], [4], threading.Event()
     monkeypatch.setattr(stats.store, "increment_stats", lambda counts: sent.append(counts) or True)
     stats.flush()
     sent.clear()
 
     def counter():
+        flushing.wait()  # else a busy machine may run every count before the flusher starts
         for _ in range(50_000):
             stats.count("hit")
         counting[0] -= 1
 
     def flusher():  # flushes all along: the most chances to race with the counting
+        flushing.set()
         while counting[0]:
             stats.flush()
 
-    assert run_threads(counter, counter, counter, counter, flusher) == []
+    assert run_threads(flusher, counter, counter, counter, counter) == []
     stats.flush()
     assert len(sent) > 1
     assert sum(counts.get("hit", 0) for counts in sent) == 4 * 50_000
