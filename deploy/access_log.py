@@ -74,7 +74,7 @@ def needs_no_escape(text):
     """Whether IN_QUOTES finds nothing in `text` (printable ASCII, no `"`,
     no backslash): deleting every such character leaves nothing. A table
     lookup per byte in C: a third of what `str.isprintable` alone cost, a
-    fifth of the regular expression's."""
+    quarter of the regular expression's."""
     try:
         return not text.encode("latin-1").translate(None, PASSES_IN_QUOTES)
     except UnicodeEncodeError:  # beyond latin-1: only a response header can hold that
