@@ -19,6 +19,12 @@ as before (they are watched separately). A pile-up becomes rare, not
 impossible: a worker that finishes each request before the next
 connection arrives always has a free thread.
 
+A worker with a free thread may still hold more connections than
+another: all of them wake for a new one and the quickest takes it, so a
+burst (a client opening its connections) lands unevenly. A worker also
+leaves a new connection to a worker holding fewer connections that can
+take it now (deploy/connection_balance.py).
+
 `reuse_port` (a listening socket per worker, the kernel spreading
 connections by a hash) would spread them too, but the connections queued
 on a stopping worker's socket (a recycle after max_requests, a reload)
@@ -26,13 +32,20 @@ are reset: docs/benchmarks.md has the measurements.
 """
 from gunicorn.workers import gthread
 
-from deploy import http_response
+from deploy import connection_balance, http_response
 from ops import sentry
 
 
 class ThreadWorker(gthread.ThreadWorker):
-    busy = 0          # connections handed to the thread pool and not yet done with
-    paused = False    # not accepting: no thread was free when a connection came
+    busy = 0            # connections handed to the thread pool and not yet done with
+    paused = False      # not accepting: no thread was free when a connection came
+    held_back = False   # not accepting: another worker that can take it holds fewer connections
+    seat = None         # this worker's seat on connection_balance.board (None: accepts freely)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Runs in the master, before the fork: only the master hands out seats.
+        self.seat = connection_balance.board.seat_for(self)
 
     def init_process(self):
         http_response.install(self.cfg)
@@ -43,6 +56,20 @@ class ThreadWorker(gthread.ThreadWorker):
         pool.submit = sentry.pool_submit(pool)
         return pool
 
+    def notify(self):
+        # Once per turn of the run loop: what the other workers compare with.
+        super().notify()
+        self.report()
+
+    def report(self):
+        if self.seat is not None:
+            connection_balance.board.report(self.seat, self.nr_conns, free_thread=self.busy < self.cfg.threads,
+                                            stopping=not self.alive)
+
+    def wait_for_and_dispatch_events(self, timeout):
+        # An idle worker still reports (every loop turn) well within STALE_AFTER.
+        super().wait_for_and_dispatch_events(min(timeout, connection_balance.LOOK_EVERY))
+
     def enqueue_req(self, conn):
         self.busy += 1
         super().enqueue_req(conn)
@@ -52,7 +79,15 @@ class ThreadWorker(gthread.ThreadWorker):
             self.paused = True
             self.set_accept_enabled(False)
             return  # still in the socket's queue, for a worker with a free thread
+        if not self.may_take():
+            self.held_back = True
+            self.set_accept_enabled(False)
+            return  # still in the socket's queue, for a worker holding fewer
         super().accept(listener)
+        self.report()  # at once: the other workers are awake for the same burst
+
+    def may_take(self):
+        return self.seat is None or connection_balance.board.may_take(self.seat, self.nr_conns)
 
     def finish_request(self, conn, fs):
         self.busy -= 1
@@ -64,5 +99,9 @@ class ThreadWorker(gthread.ThreadWorker):
 
     def set_accept_enabled(self, enabled):
         # The run loop re-enables accepting whenever it has room for
-        # connections; a paused worker stays paused until a thread is free.
-        super().set_accept_enabled(enabled and not self.paused)
+        # connections (every turn while this worker is not accepting): a
+        # paused worker stays paused until a thread is free, a held-back
+        # one until no worker that can take a connection holds fewer.
+        if enabled and self.held_back:
+            self.held_back = not self.may_take()
+        super().set_accept_enabled(enabled and not self.paused and not self.held_back)

@@ -130,3 +130,12 @@ def post_fork(server, worker):
 
     health.start_polling()
     memory_sync.ensure_running()
+
+
+def child_exit(server, worker):
+    """The master reaped a worker: its seat on the board that spreads
+    keep-alive connections over gthread workers is free at once, so the
+    others stop comparing themselves with it (deploy/connection_balance.py)."""
+    from deploy import connection_balance
+
+    connection_balance.board.release(worker)

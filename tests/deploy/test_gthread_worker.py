@@ -1,5 +1,8 @@
 """deploy/gthread_worker.py, run for real: a gthread worker whose threads are
-all busy leaves a new connection to a worker that can serve it."""
+all busy leaves a new connection to a worker that can serve it, and a burst
+of keep-alive connections ends up spread evenly over the workers."""
+import collections
+import http.client
 import json
 import os
 import re
@@ -95,3 +98,73 @@ def test_a_paused_worker_takes_connections_again_once_a_thread_is_free(tmp_path)
         for thread in threads:
             thread.join(timeout=30)
     assert answers == [200] * 5
+
+
+def workers_holding(base, connections, rounds=3):
+    """Open `connections` keep-alive connections at once, as wrk does (each
+    sends its first request as soon as it is connected), `rounds` requests
+    on each, all of them held open until every one is done: how many of
+    them each worker served."""
+    port = int(base.rsplit(":", 1)[1])
+    start, done = threading.Barrier(connections), threading.Barrier(connections)
+    served = []
+
+    def client():
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+        start.wait(timeout=20)
+        pids = set()
+        for _ in range(rounds):
+            connection.request("GET", "/__deploy_probe__")
+            pids.add(json.loads(connection.getresponse().read())["worker_pid"])
+        done.wait(timeout=20)
+        connection.close()
+        served.append(pids)
+
+    clients = [threading.Thread(target=client) for _ in range(connections)]
+    for thread in clients:
+        thread.start()
+    for thread in clients:
+        thread.join(timeout=60)
+    assert len(served) == connections and all(len(pids) == 1 for pids in served)  # kept alive
+    return sorted(collections.Counter(pid for pids in served for pid in pids).values())
+
+
+def test_a_burst_of_keep_alive_connections_is_spread_evenly_over_the_workers(tmp_path):
+    """Check that 32 connections opened at once over 4 workers of 4 threads
+    end up 8 (give or take one) per worker, in each of three bursts:
+    gunicorn's own worker leaves them as they land ([25, 5, 1, 1] in the
+    bench), and the project's worker alone (a free thread is enough) left
+    [18, 6, 4, 4]."""
+    env = {"GUNICORN_WORKER_CLASS": "gthread", "GUNICORN_THREADS": "4", "WEB_CONCURRENCY": "4"}
+    with gunicorn(tmp_path, env=env, app=PROBE_APP) as base:
+        wait_until(lambda: len(base.worker_pids()) == 4, timeout=30, message="the four workers to start")
+        spreads = [workers_holding(base, 32) for _ in range(3)]
+    assert all(len(spread) == 4 and spread[-1] - spread[0] <= 2 for spread in spreads), spreads
+
+
+def test_a_hung_worker_holds_the_others_back_for_a_moment_only(tmp_path):
+    """Check that a worker that stops (SIGSTOP: as hung as a process gets)
+    while holding the fewest connections stops counting after STALE_AFTER:
+    the other worker takes and serves new connections although it then
+    holds more, long before a client gives up (10 s) or its first
+    connection's keep-alive ends (30 s here) and evens the count."""
+    env = {"GUNICORN_WORKER_CLASS": "gthread", "GUNICORN_THREADS": "4", "WEB_CONCURRENCY": "2",
+           "GUNICORN_KEEPALIVE": "30"}
+    with gunicorn(tmp_path, env=env, app=PROBE_APP) as base:
+        wait_until(lambda: len(base.worker_pids()) == 2, timeout=30, message="both workers to start")
+        hung = min(base.worker_pids())
+        [running] = base.worker_pids() - {hung}
+        os.kill(hung, signal.SIGSTOP)
+        try:
+            port = int(base.rsplit(":", 1)[1])
+            held, pids = [], set()
+            for _ in range(3):
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                connection.request("GET", "/__deploy_probe__")
+                pids.add(json.loads(connection.getresponse().read())["worker_pid"])
+                held.append(connection)
+            for connection in held:
+                connection.close()
+        finally:
+            os.kill(hung, signal.SIGCONT)
+    assert pids == {running}
