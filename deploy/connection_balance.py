@@ -6,20 +6,23 @@ for a new connection: whichever gets there first takes it. With keep-alive
 a connection then stays with the worker that took it, so a burst of them (a
 client starting, a proxy refilling its pool) can leave one worker holding
 three times the connections of another. Their requests queue behind each
-other there while the other workers have CPU to spare: the bench saw
-`[18, 6, 4, 4]` serve a fifth less than `[8, 8, 8, 8]`, its p99 1.6 times
-as long (docs/benchmarks.md).
+other there while the other workers have CPU to spare: in one bench run
+the repetition whose connections landed `[18, 6, 4, 4]` served a quarter
+less than the one with `[8, 8, 8, 8]`, its p99 1.7 times as long
+(docs/benchmarks.md).
 
 So the workers share a small board in memory, made by the master before it
-forks them: a seat per worker, with the connections it holds, when it last
-looked at the board, and since when all its threads are busy. A worker
-takes a new connection only while no other worker that can take one holds
-fewer connections; otherwise it leaves the connection in the socket's queue
-for that one. A worker can take one while it looks at the board (at least
-every LOOK_EVERY) and, if all its threads are busy, for BUSY_GRACE more: a
-burst keeps every thread busy for a moment, which must not upset the count,
-but a worker whose threads all wait on a slow database does not keep the
-others from accepting.
+forks them: a seat per worker, with the connections it holds, until when
+it counts (it looked at the board less than STALE_AFTER ago and is not
+stopping), and since when all its threads are busy. A worker takes a new
+connection only while no other worker that counts holds fewer connections;
+otherwise it leaves the connection in the socket's queue for that one. The
+one holding fewest takes it even with every thread busy for a moment (a
+hit holds a thread for a fraction of a millisecond): the request waits in
+its queue for one, as the requests of its other connections do. A worker
+whose threads have all been busy for BUSY_GRACE (a slow database) no
+longer counts and no longer takes connections, which then go to workers
+that can serve them now.
 
 The least-loaded worker that can take a connection always may, so a
 connection is never refused by all of them. A worker that stops looking
@@ -35,7 +38,8 @@ from multiprocessing import sharedctypes
 SEATS = 256          # more workers than any server runs; a worker without a seat accepts freely
 STALE_AFTER = 1.0    # seconds: a worker that has not looked at the board since does not count
 LOOK_EVERY = 0.1     # seconds: an idle worker still looks this often
-BUSY_GRACE = 0.1     # seconds: a worker whose threads are all busy still counts this long
+BUSY_GRACE = 0.1     # seconds: a worker whose threads are all busy this long leaves new connections to others
+RECHECK_EVERY = 0.002  # seconds: a held-back worker watches the socket again after this
 
 
 def may_take(mine, others):
@@ -50,10 +54,10 @@ class Board:
 
     def __init__(self, seats=SEATS):
         self.connections = sharedctypes.RawArray("l", seats)
-        self.seen_until = sharedctypes.RawArray("d", seats)   # monotonic s; 0: stopping, or no worker
-        self.busy_since = sharedctypes.RawArray("d", seats)   # monotonic s; 0: it has a free thread
-        self.in_use = sharedctypes.RawValue("l", 0)           # seats 0 .. in_use-1 are scanned
-        self.holders = {}                                      # master only: seat -> its worker
+        self.seen_until = sharedctypes.RawArray("d", seats)  # monotonic s; 0: stopping, or no worker
+        self.busy_since = sharedctypes.RawArray("d", seats)  # monotonic s; 0: it has a free thread
+        self.in_use = sharedctypes.RawValue("l", 0)          # seats 0 .. in_use-1 are scanned
+        self.holders = {}                                     # master only: seat -> its worker
 
     # --- in the master ----------------------------------------------------
     def seat_for(self, worker):
@@ -80,26 +84,28 @@ class Board:
         self.seen_until[seat] = self.busy_since[seat] = 0.0
 
     # --- in a worker ------------------------------------------------------
-    def report(self, seat, connections, free_thread, stopping=False):
-        now = time.monotonic()
+    def report(self, seat, connections, busy_since, stopping=False, now=None):
+        """`busy_since`: when all the worker's threads became busy, 0 if one is free."""
+        now = time.monotonic() if now is None else now
         self.connections[seat] = connections
+        self.busy_since[seat] = busy_since
         self.seen_until[seat] = 0.0 if stopping else now + STALE_AFTER
-        if free_thread:
-            self.busy_since[seat] = 0.0
-        elif not self.busy_since[seat]:
-            self.busy_since[seat] = now
 
     def may_take(self, seat, connections):
         now = time.monotonic()
         others = [self.connections[other] for other in range(self.in_use.value)
-                  if other != seat and self._can_take(other, now)]
+                  if other != seat and self._counts(other, now)]
         return may_take(connections, others)
 
-    def _can_take(self, seat, now):
-        """That worker looked lately, and has a free thread or has had none
-        for less than BUSY_GRACE."""
-        busy_since = self.busy_since[seat]
-        return self.seen_until[seat] > now and (not busy_since or now - busy_since < BUSY_GRACE)
+    def _counts(self, seat, now):
+        """That worker looked lately, is not stopping, and has had a free
+        thread within BUSY_GRACE."""
+        return self.seen_until[seat] > now and not stuck(self.busy_since[seat], now)
+
+
+def stuck(busy_since, now):
+    """All of a worker's threads have been busy for BUSY_GRACE."""
+    return bool(busy_since) and now - busy_since >= BUSY_GRACE
 
 
 def _alive(pid):

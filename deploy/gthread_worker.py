@@ -30,6 +30,8 @@ connections by a hash) would spread them too, but the connections queued
 on a stopping worker's socket (a recycle after max_requests, a reload)
 are reset: docs/benchmarks.md has the measurements.
 """
+import time
+
 from gunicorn.workers import gthread
 
 from deploy import connection_balance, http_response
@@ -38,9 +40,13 @@ from ops import sentry
 
 class ThreadWorker(gthread.ThreadWorker):
     busy = 0            # connections handed to the thread pool and not yet done with
-    paused = False      # not accepting: no thread was free when a connection came
-    held_back = False   # not accepting: another worker that can take it holds fewer connections
+    busy_since = 0.0    # monotonic time since when every thread is busy; 0: one is free
+    paused = False      # not accepting: every thread has been busy for BUSY_GRACE
+    held_back = False   # not accepting: another worker that counts holds fewer connections
+    look_again = 0.0    # monotonic time after which a held-back worker watches the socket again
     seat = None         # this worker's seat on connection_balance.board (None: accepts freely)
+    reported = None     # (connections, busy_since, alive) as last written on the board
+    report_due = 0.0    # monotonic time by which to write them again, changed or not
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -49,6 +55,7 @@ class ThreadWorker(gthread.ThreadWorker):
 
     def init_process(self):
         http_response.install(self.cfg)
+        self.threads = self.cfg.threads  # read per request: gunicorn's Config looks it up each time
         super().init_process()
 
     def get_thread_pool(self):
@@ -56,43 +63,60 @@ class ThreadWorker(gthread.ThreadWorker):
         pool.submit = sentry.pool_submit(pool)
         return pool
 
+    # --- the board ----------------------------------------------------------
     def notify(self):
-        # Once per turn of the run loop: what the other workers compare with.
+        # Once per turn of the run loop (a request is one or two turns):
+        # what the other workers compare with, written when it changed or
+        # when the last word is getting old.
         super().notify()
-        self.report()
-
-    def report(self):
         if self.seat is not None:
-            connection_balance.board.report(self.seat, self.nr_conns, free_thread=self.busy < self.cfg.threads,
-                                            stopping=not self.alive)
+            now = time.monotonic()
+            if (self.nr_conns, self.busy_since, self.alive) != self.reported or now >= self.report_due:
+                self.report(now)
 
-    def wait_for_and_dispatch_events(self, timeout):
-        # An idle worker still reports (every loop turn) well within STALE_AFTER.
-        super().wait_for_and_dispatch_events(min(timeout, connection_balance.LOOK_EVERY))
-
-    def enqueue_req(self, conn):
-        self.busy += 1
-        super().enqueue_req(conn)
-
-    def accept(self, listener):
-        if self.busy >= self.cfg.threads:
-            self.paused = True
-            self.set_accept_enabled(False)
-            return  # still in the socket's queue, for a worker with a free thread
-        if not self.may_take():
-            self.held_back = True
-            self.set_accept_enabled(False)
-            return  # still in the socket's queue, for a worker holding fewer
-        super().accept(listener)
-        self.report()  # at once: the other workers are awake for the same burst
+    def report(self, now):
+        self.reported = (self.nr_conns, self.busy_since, self.alive)
+        self.report_due = now + connection_balance.LOOK_EVERY
+        connection_balance.board.report(self.seat, self.nr_conns, self.busy_since, stopping=not self.alive, now=now)
 
     def may_take(self):
         return self.seat is None or connection_balance.board.may_take(self.seat, self.nr_conns)
 
+    def wait_for_and_dispatch_events(self, timeout):
+        # An idle worker still reports (every loop turn) well within
+        # STALE_AFTER; a held-back one watches the socket again on time.
+        timeout = min(timeout, connection_balance.LOOK_EVERY)
+        if self.held_back:
+            timeout = min(timeout, max(0.0, self.look_again - time.monotonic()))
+        super().wait_for_and_dispatch_events(timeout)
+
+    # --- connections ----------------------------------------------------------
+    def enqueue_req(self, conn):
+        self.busy += 1
+        if self.busy >= self.threads and not self.busy_since:
+            self.busy_since = time.monotonic()
+        super().enqueue_req(conn)
+
+    def accept(self, listener):
+        now = time.monotonic()
+        if connection_balance.stuck(self.busy_since, now):
+            self.paused = True
+            self.set_accept_enabled(False)
+            return  # still in the socket's queue, for a worker with a free thread
+        if not self.may_take():
+            self.held_back, self.look_again = True, now + connection_balance.RECHECK_EVERY
+            self.set_accept_enabled(False)
+            return  # still in the socket's queue, for a worker holding fewer
+        super().accept(listener)
+        if self.seat is not None:
+            self.report(now)  # at once: the other workers are awake for the same burst
+
     def finish_request(self, conn, fs):
         self.busy -= 1
+        if self.busy < self.threads:
+            self.busy_since = 0.0
         super().finish_request(conn, fs)
-        if self.paused and self.busy < self.cfg.threads:
+        if self.paused and self.busy < self.threads:
             self.paused = False
             if self.alive:
                 self.set_accept_enabled(self.nr_conns < self.worker_connections)
@@ -100,8 +124,11 @@ class ThreadWorker(gthread.ThreadWorker):
     def set_accept_enabled(self, enabled):
         # The run loop re-enables accepting whenever it has room for
         # connections (every turn while this worker is not accepting): a
-        # paused worker stays paused until a thread is free, a held-back
-        # one until no worker that can take a connection holds fewer.
-        if enabled and self.held_back:
-            self.held_back = not self.may_take()
+        # paused worker stays paused until a thread is free; a held-back
+        # one watches the socket again after RECHECK_EVERY, and `accept`
+        # reads the board again when a connection comes. So a worker held
+        # back wakes for nothing while no connection waits, and the one
+        # holding fewest is always watching.
+        if enabled and self.held_back and time.monotonic() >= self.look_again:
+            self.held_back = False
         super().set_accept_enabled(enabled and not self.paused and not self.held_back)
