@@ -1,6 +1,6 @@
-"""gunicorn's gthread worker, taking a new connection only while one of its
-threads is free, and answering with deploy/http_response.py's Response.
-Its thread pool skips Sentry's submit wrapper when it has nothing to do
+"""gunicorn's gthread worker, spreading keep-alive connections evenly over
+the workers, and answering with deploy/http_response.py's Response. Its
+thread pool skips Sentry's submit wrapper when it has nothing to do
 (ops/sentry.py, `pool_submit`): the worker submits every request.
 
     worker_class = "deploy.gthread_worker.ThreadWorker"    # deploy/gunicorn.conf.py
@@ -11,19 +11,14 @@ accepts whatever arrives while it has fewer than `worker_connections`
 and queues them behind its own work, even while another worker idles. With
 keep-alive a connection then stays where it landed, so one worker could
 hold most of a client's connections and cap the server at what that one
-process does (issue #17: a third of its capacity). Here a worker with no
-free thread stops watching the socket until a thread frees up: a new
-connection goes to a worker that can serve it now, as it does with sync
-workers by their nature. Keep-alive connections already held are served
-as before (they are watched separately). A pile-up becomes rare, not
-impossible: a worker that finishes each request before the next
-connection arrives always has a free thread.
-
-A worker with a free thread may still hold more connections than
-another: all of them wake for a new one and the quickest takes it, so a
-burst (a client opening its connections) lands unevenly. A worker also
-leaves a new connection to a worker holding fewer connections that can
-take it now (deploy/connection_balance.py).
+process does (issue #17: a third of its capacity). Here a worker takes a
+new connection only while no other worker that can take one holds fewer
+(deploy/connection_balance.py has the rule); otherwise it stops watching
+the socket for a moment and leaves the connection to that worker. A worker
+whose threads have all been busy for BUSY_GRACE stops watching it until a
+thread frees up, so new connections go to workers that can serve them now.
+Keep-alive connections already held are served as before (they are
+watched separately).
 
 `reuse_port` (a listening socket per worker, the kernel spreading
 connections by a hash) would spread them too, but the connections queued

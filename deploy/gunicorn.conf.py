@@ -50,8 +50,8 @@ keepalive = _env_int("GUNICORN_KEEPALIVE", 5)
 # deploy/http_response.py's Response, which checks and formats a header
 # once instead of on every response (issue #17: a sixth of a hit's CPU).
 # gunicorn's gthread also lets one worker take most keep-alive connections
-# (a third of the capacity); ours takes a new connection only while one of
-# its threads is free (docs/benchmarks.md).
+# (a third of the capacity); ours spread them evenly, each leaving a new
+# connection to a worker holding fewer (deploy/connection_balance.py).
 worker_class = {"gthread": "deploy.gthread_worker.ThreadWorker",
                 "sync": "deploy.sync_worker.SyncWorker"}.get(worker_class, worker_class)
 
