@@ -168,3 +168,26 @@ def test_a_hung_worker_holds_the_others_back_for_a_moment_only(tmp_path):
         finally:
             os.kill(hung, signal.SIGCONT)
     assert pids == {running}
+
+
+def test_a_killed_worker_gives_its_seat_to_its_replacement(tmp_path):
+    """Check that a worker killed outright (SIGKILL: no chance to say
+    goodbye) is replaced, the master's `child_exit` clearing its seat
+    without error (one that raised left the server without a replacement),
+    and that once the replacement serves, a burst spreads evenly over both
+    again."""
+    env = {"GUNICORN_WORKER_CLASS": "gthread", "GUNICORN_THREADS": "4", "WEB_CONCURRENCY": "2"}
+    with gunicorn(tmp_path, env=env, app=PROBE_APP) as base:
+        wait_until(lambda: len(base.worker_pids()) == 2, timeout=30, message="both workers to start")
+        killed, survivor = sorted(base.worker_pids())
+        os.kill(killed, signal.SIGKILL)
+        wait_until(lambda: base.worker_pids() - {killed, survivor}, timeout=30, message="a new worker")
+        [replacement] = base.worker_pids() - {killed, survivor}
+        wait_until(lambda: served_by(base) == replacement, timeout=30, message="the new worker to serve")
+        spread = workers_holding(base, 16)
+    assert spread in ([8, 8], [7, 9]) and "Traceback" not in (tmp_path / "error.log").read_text()
+
+
+def served_by(base):
+    """The pid of the worker that answered one request on a new connection."""
+    return json.loads(get(f"{base}/__deploy_probe__")[2])["worker_pid"]
