@@ -16,16 +16,19 @@ forks them: a seat per worker, with the connections it holds, until when
 it counts (it looked at the board less than STALE_AFTER ago and is not
 stopping), and since when all its threads are busy. A worker takes a new
 connection only while no other worker that counts holds fewer connections;
-otherwise it leaves the connection in the socket's queue for that one. The
-one holding fewest takes it even with every thread busy for a moment (a
-hit holds a thread for a fraction of a millisecond): the request waits in
-its queue for one, as the requests of its other connections do. A worker
-whose threads have all been busy for BUSY_GRACE (a slow database) no
-longer counts and no longer takes connections, which then go to workers
-that can serve them now.
+otherwise it leaves the connection in the socket's queue for that one. A
+worker whose threads are all busy for a moment (a hit holds a thread for a
+fraction of a millisecond) still takes it when the count needs it (every
+worker with a free thread holds more): the request waits in its queue for
+a thread, as the requests of its other connections do. Alone, or tied with
+a worker that has a free thread, it leaves the connection. A worker whose
+threads have all been busy for BUSY_GRACE (a slow database) no longer
+counts and no longer takes connections, which then go to workers that can
+serve them now.
 
-The least-loaded worker that can take a connection always may, so a
-connection is never refused by all of them. A worker that stops looking
+While some worker has a free thread, some worker may always take a
+connection (the least loaded with a free thread, or a busy one holding
+fewer still), so a connection is never refused by all of them. A worker that stops looking
 (hung, or killed before the master noticed) drops out of the comparison
 after STALE_AFTER, and the master clears a dead worker's seat as soon as it
 reaps it (`child_exit` in deploy/gunicorn.conf.py), so neither holds the
@@ -42,10 +45,15 @@ BUSY_GRACE = 0.1     # seconds: a worker whose threads are all busy this long le
 RECHECK_EVERY = 0.002  # seconds: a held-back worker watches the socket again after this
 
 
-def may_take(mine, others):
+def may_take(mine, others, free_thread=True):
     """Whether a worker holding `mine` connections takes a new one, given
-    what the other workers able to take one hold: only if none holds fewer."""
-    return not others or mine <= min(others)
+    (connections, has a free thread) of each other worker that counts.
+    With a free thread: unless another holds fewer. With every thread busy:
+    only to even out the count, when no other holds fewer and each other
+    with a free thread holds more (alone, it waits for a thread)."""
+    if any(held < mine for held, _ in others):
+        return False
+    return free_thread or bool(others) and all(held > mine for held, free in others if free)
 
 
 class Board:
@@ -91,11 +99,11 @@ class Board:
         self.busy_since[seat] = busy_since
         self.seen_until[seat] = 0.0 if stopping else now + STALE_AFTER
 
-    def may_take(self, seat, connections):
+    def may_take(self, seat, connections, free_thread=True):
         now = time.monotonic()
-        others = [self.connections[other] for other in range(self.in_use.value)
+        others = [(self.connections[other], not self.busy_since[other]) for other in range(self.in_use.value)
                   if other != seat and self._counts(other, now)]
-        return may_take(connections, others)
+        return may_take(connections, others, free_thread)
 
     def _counts(self, seat, now):
         """That worker looked lately, is not stopping, and has had a free

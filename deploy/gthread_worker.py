@@ -75,7 +75,10 @@ class ThreadWorker(gthread.ThreadWorker):
         connection_balance.board.report(self.seat, self.nr_conns, self.busy_since, stopping=not self.alive, now=now)
 
     def may_take(self):
-        return self.seat is None or connection_balance.board.may_take(self.seat, self.nr_conns)
+        free_thread = self.busy < self.threads
+        if self.seat is None:
+            return free_thread
+        return connection_balance.board.may_take(self.seat, self.nr_conns, free_thread)
 
     def wait_for_and_dispatch_events(self, timeout):
         # An idle worker still reports (every loop turn) well within
@@ -101,7 +104,7 @@ class ThreadWorker(gthread.ThreadWorker):
         if not self.may_take():
             self.held_back, self.look_again = True, now + connection_balance.RECHECK_EVERY
             self.set_accept_enabled(False)
-            return  # still in the socket's queue, for a worker holding fewer
+            return  # still in the socket's queue, for a worker holding fewer or with a free thread
         super().accept(listener)
         if self.seat is not None:
             self.report(now)  # at once: the other workers are awake for the same burst
@@ -122,8 +125,8 @@ class ThreadWorker(gthread.ThreadWorker):
         # paused worker stays paused until a thread is free; a held-back
         # one watches the socket again after RECHECK_EVERY, and `accept`
         # reads the board again when a connection comes. So a worker held
-        # back wakes for nothing while no connection waits, and the one
-        # holding fewest is always watching.
+        # back wakes for nothing while no connection waits, and the worker
+        # the count calls for is watching within RECHECK_EVERY.
         if enabled and self.held_back and time.monotonic() >= self.look_again:
             self.held_back = False
         super().set_accept_enabled(enabled and not self.paused and not self.held_back)

@@ -28,21 +28,40 @@ def seated_board(*connections):
     return board
 
 
-def test_a_worker_takes_a_connection_unless_another_holds_fewer():
+FREE, BUSY = True, False
+
+
+def test_a_worker_with_a_free_thread_takes_a_connection_unless_another_holds_fewer():
     assert may_take(3, [])
-    assert may_take(3, [3, 4])
-    assert not may_take(4, [3, 9])
+    assert may_take(3, [(3, FREE), (4, BUSY)])
+    assert not may_take(4, [(3, BUSY), (9, FREE)])
 
 
-@given(st.lists(st.integers(min_value=0, max_value=1000), min_size=1, max_size=16))
-def test_some_worker_may_always_take_a_connection(held):
-    assert any(may_take(mine, held[:i] + held[i + 1:]) for i, mine in enumerate(held))
+def test_a_busy_worker_takes_a_connection_only_to_even_out_the_count():
+    assert may_take(2, [(5, FREE), (3, BUSY)], free_thread=False)
+    assert may_take(2, [(2, BUSY), (3, FREE)], free_thread=False)
+    assert not may_take(2, [(2, FREE)], free_thread=False)  # the free one first
+    assert not may_take(2, [], free_thread=False)           # alone: it waits for a thread
+
+
+@given(st.lists(st.tuples(st.integers(min_value=0, max_value=1000), st.booleans()), min_size=1, max_size=16)
+       .filter(lambda workers: any(free for _, free in workers)))
+def test_while_some_worker_has_a_free_thread_some_worker_may_take_a_connection(workers):
+    assert any(may_take(held, workers[:i] + workers[i + 1:], free) for i, (held, free) in enumerate(workers))
 
 
 def test_the_board_compares_with_the_other_seats_only():
     board = seated_board(5, 2, 5)
     assert board.may_take(1, 2)
     assert not board.may_take(0, 5)
+
+
+def test_the_board_tells_a_busy_worker_which_workers_have_a_free_thread():
+    board = seated_board(5, 5)
+    board.report(1, 5, busy_since=time.monotonic())
+    assert board.may_take(1, 5, free_thread=False) is False  # seat 0 holds as many and has a free thread
+    board.report(0, 6, busy_since=0.0)
+    assert board.may_take(1, 5, free_thread=False)
 
 
 def test_a_stopping_worker_holds_nobody_back():
