@@ -28,11 +28,11 @@ serve them now.
 
 While some worker has a free thread, some worker may always take a
 connection (the least loaded with a free thread, or a busy one holding
-fewer still), so a connection is never refused by all of them. A worker that stops looking
-(hung, or killed before the master noticed) drops out of the comparison
-after STALE_AFTER, and the master clears a dead worker's seat as soon as it
-reaps it (`child_exit` in deploy/gunicorn.conf.py), so neither holds the
-others back for long.
+fewer still), so a connection is never refused by all of them. A worker
+that stops looking (hung, or killed before the master noticed) drops out
+of the comparison after STALE_AFTER, and the master clears a dead worker's
+seat as soon as it reaps it (`child_exit` in deploy/gunicorn.conf.py), so
+neither holds the others back for long.
 """
 import os
 import time
@@ -124,7 +124,7 @@ def _alive(pid):
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass  # someone else's process: alive
     return True
 
 

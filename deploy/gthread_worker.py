@@ -72,7 +72,8 @@ class ThreadWorker(gthread.ThreadWorker):
     def report(self, now):
         self.reported = (self.nr_conns, self.busy_since, self.alive)
         self.report_due = now + connection_balance.LOOK_EVERY
-        connection_balance.board.report(self.seat, self.nr_conns, self.busy_since, stopping=not self.alive, now=now)
+        connection_balance.board.report(self.seat, self.nr_conns, self.busy_since,
+                                        stopping=not self.alive, now=now)
 
     def may_take(self):
         free_thread = self.busy < self.threads
