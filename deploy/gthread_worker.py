@@ -20,6 +20,10 @@ thread frees up, so new connections go to workers that can serve them now.
 Keep-alive connections already held are served as before (they are
 watched separately).
 
+A thread reading a request head that does not come is freed after
+GUNICORN_REQUEST_HEAD_TIMEOUT (deploy/slow_clients.py): gunicorn's own
+waits as long as the client keeps the connection open.
+
 `reuse_port` (a listening socket per worker, the kernel spreading
 connections by a hash) would spread them too, but the connections queued
 on a stopping worker's socket (a recycle after max_requests, a reload)
@@ -29,7 +33,7 @@ import time
 
 from gunicorn.workers import gthread
 
-from deploy import connection_balance, http_response
+from deploy import connection_balance, http_response, slow_clients
 from ops import sentry
 
 
@@ -42,6 +46,7 @@ class ThreadWorker(gthread.ThreadWorker):
     seat = None         # this worker's seat on connection_balance.board (None: accepts freely)
     reported = None     # (connections, busy_since, alive) as last written on the board
     report_due = 0.0    # monotonic time by which to write them again, changed or not
+    heads = None        # slow_clients.HeadClock: the request heads the threads are reading
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -51,7 +56,8 @@ class ThreadWorker(gthread.ThreadWorker):
     def init_process(self):
         http_response.install(self.cfg)
         self.threads = self.cfg.threads  # read per request: gunicorn's Config looks it up each time
-        super().init_process()
+        self.heads = slow_clients.HeadClock()
+        super().init_process()  # runs the worker's loop
 
     def get_thread_pool(self):
         pool = super().get_thread_pool()
@@ -64,10 +70,12 @@ class ThreadWorker(gthread.ThreadWorker):
         # what the other workers compare with, written when it changed or
         # when the last word is getting old.
         super().notify()
+        now = time.monotonic()
         if self.seat is not None:
-            now = time.monotonic()
             if (self.nr_conns, self.busy_since, self.alive) != self.reported or now >= self.report_due:
                 self.report(now)
+        for conn in self.heads.overdue(now):
+            self.cut_slow_client(conn)
 
     def report(self, now):
         self.reported = (self.nr_conns, self.busy_since, self.alive)
@@ -88,6 +96,26 @@ class ThreadWorker(gthread.ThreadWorker):
         if self.held_back:
             timeout = min(timeout, max(0.0, self.look_again - time.monotonic()))
         super().wait_for_and_dispatch_events(timeout)
+
+    # --- slow clients ---------------------------------------------------------
+    def handle(self, conn):
+        # In a pool thread, for each request: the clock runs until the head
+        # is in (handle_request) or the thread is done with the connection.
+        self.heads.start(conn)
+        try:
+            return super().handle(conn)
+        finally:
+            self.heads.done(conn)
+
+    def handle_request(self, req, conn):
+        self.heads.done(conn)  # the head is in: what follows is the application's time
+        return super().handle_request(req, conn)
+
+    def cut_slow_client(self, conn):
+        client = conn.client[0] if isinstance(conn.client, (tuple, list)) else conn.client
+        self.log.warning("Closing the connection from %s: no whole request head after %s s "
+                         "(GUNICORN_REQUEST_HEAD_TIMEOUT)", client, slow_clients.HEAD_TIMEOUT)
+        slow_clients.cut(conn)
 
     # --- connections ----------------------------------------------------------
     def enqueue_req(self, conn):
