@@ -145,6 +145,12 @@ def post_fork(server, worker):
     memory_sync.ensure_running()
 
 
+def post_worker_init(worker):
+    """Say when a worker is ready to serve: after gunicorn's own "Booting
+    worker with pid", the gap between the two lines is its start-up."""
+    worker.log.info("Worker ready (pid: %s)", worker.pid)
+
+
 def child_exit(server, worker):
     """The master reaped a worker: its seat on the board that spreads
     keep-alive connections over gthread workers is free at once, so the

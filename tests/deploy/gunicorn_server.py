@@ -5,9 +5,11 @@ the test stack's servers (the environment `make test` exports), and stop it.
         get(f"{base}/healthz")
         base.process                  # the master's Popen (signals, its exit)
         base.worker_pids()            # its workers now
+        base.ready_worker_pids()      # those of them that logged they are ready to serve
         base.stdout()                 # with stdout="pipe": what it wrote so far
 """
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -47,6 +49,7 @@ class Served(str):
     """The base URL, with the master's process and (stdout="pipe") its stdout."""
     process: subprocess.Popen
     chunks: list
+    error_log: Path
 
     def stdout(self):
         return b"".join(self.chunks)
@@ -54,6 +57,13 @@ class Served(str):
     def worker_pids(self):
         pid = self.process.pid
         return {int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+
+    def ready_worker_pids(self):
+        """Its workers that have said "Worker ready" (deploy/gunicorn.conf.py's
+        post_worker_init): a worker that is forked but still starting up
+        takes no connection yet."""
+        said_ready = {int(pid) for pid in re.findall(r"Worker ready \(pid: (\d+)\)", self.error_log.read_text())}
+        return self.worker_pids() & said_ready
 
 
 @contextmanager
@@ -70,7 +80,7 @@ def gunicorn(tmp_path, env=None, config=CONFIG, app=None, stdout="file"):
         process = subprocess.Popen(argv, env=environment, cwd=REPO, stdin=subprocess.DEVNULL,
                                    stdout=subprocess.PIPE if stdout == "pipe" else output, stderr=output)
     base = Served(f"http://127.0.0.1:{port}")
-    base.process, base.chunks = process, []
+    base.process, base.chunks, base.error_log = process, [], tmp_path / "error.log"
     reader = threading.Thread(target=_read_all, args=(process.stdout, base.chunks), daemon=True)
     if stdout == "pipe":
         reader.start()

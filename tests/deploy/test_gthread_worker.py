@@ -39,7 +39,7 @@ def second_request_while_first_is_busy(base):
     (pid that served the slow request, pid that served the second one,
     whether the second was answered while the slow one still slept)."""
     port = int(base.rsplit(":", 1)[1])
-    wait_until(lambda: len(base.worker_pids()) == 2, timeout=30, message="both workers to start")
+    wait_until(lambda: len(base.ready_worker_pids()) == 2, timeout=60, message="both workers to be ready")
     answers, started = {}, time.monotonic()
 
     def ask(name, query=""):
@@ -172,7 +172,7 @@ def test_a_hung_worker_holds_the_others_back_for_a_moment_only(tmp_path):
     env = {"GUNICORN_WORKER_CLASS": "gthread", "GUNICORN_THREADS": "4", "WEB_CONCURRENCY": "2",
            "GUNICORN_KEEPALIVE": "30"}
     with gunicorn(tmp_path, env=env, app=PROBE_APP) as base:
-        wait_until(lambda: len(base.worker_pids()) == 2, timeout=30, message="both workers to start")
+        wait_until(lambda: len(base.ready_worker_pids()) == 2, timeout=60, message="both workers to be ready")
         hung = min(base.worker_pids())
         [running] = base.worker_pids() - {hung}
         os.kill(hung, signal.SIGSTOP)
@@ -199,7 +199,7 @@ def test_a_killed_worker_gives_its_seat_to_its_replacement(tmp_path):
     again."""
     env = {"GUNICORN_WORKER_CLASS": "gthread", "GUNICORN_THREADS": "4", "WEB_CONCURRENCY": "2"}
     with gunicorn(tmp_path, env=env, app=PROBE_APP) as base:
-        wait_until(lambda: len(base.worker_pids()) == 2, timeout=30, message="both workers to start")
+        wait_until(lambda: len(base.ready_worker_pids()) == 2, timeout=60, message="both workers to be ready")
         killed, survivor = sorted(base.worker_pids())
         os.kill(killed, signal.SIGKILL)
         wait_until(lambda: base.worker_pids() - {killed, survivor}, timeout=30, message="a new worker")
