@@ -16,9 +16,9 @@ worker's poller, without a thread and off the clock).
 The worker's main thread cuts an overdue connection with shutdown(): the
 blocked read returns end-of-file and gunicorn closes the connection as it
 does for any client that went away. Only the head is timed: once the
-application runs, its own limits apply (statement timeout, the worker's
-timeout), and a request body sent slowly still holds its thread: a
-buffering proxy in front (docs/deployment.md) protects against both.
+application runs, its own limits apply (the database's statement timeout),
+and a request body sent slowly still holds its thread; a proxy in front
+that buffers whole requests (docs/deployment.md) protects against that.
 
     worker: self.heads = HeadClock(); in a pool thread heads.start(conn) and
     heads.done(conn); in the main loop `for conn in heads.overdue(now): cut(conn)`
@@ -26,7 +26,7 @@ buffering proxy in front (docs/deployment.md) protects against both.
 import socket
 import time
 
-HEAD_TIMEOUT = 10  # seconds (0: no limit); deploy/gunicorn.conf.py sets it from GUNICORN_REQUEST_HEAD_TIMEOUT
+HEAD_TIMEOUT = 10    # seconds (0: no limit); deploy/gunicorn.conf.py sets it from GUNICORN_REQUEST_HEAD_TIMEOUT
 CHECK_EVERY = 0.5    # seconds between looks: a cut comes at most this late
 
 
