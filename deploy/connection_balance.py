@@ -99,8 +99,8 @@ class Board:
         self.busy_since[seat] = busy_since
         self.seen_until[seat] = 0.0 if stopping else now + STALE_AFTER
 
-    def may_take(self, seat, connections, free_thread=True):
-        now = time.monotonic()
+    def may_take(self, seat, connections, free_thread=True, now=None):
+        now = time.monotonic() if now is None else now
         others = [(self.connections[other], not self.busy_since[other]) for other in range(self.in_use.value)
                   if other != seat and self._counts(other, now)]
         return may_take(connections, others, free_thread)

@@ -83,11 +83,11 @@ class ThreadWorker(gthread.ThreadWorker):
         connection_balance.board.report(self.seat, self.nr_conns, self.busy_since,
                                         stopping=not self.alive, now=now)
 
-    def may_take(self):
+    def may_take(self, now):
         free_thread = self.busy < self.threads
         if self.seat is None:
             return free_thread
-        return connection_balance.board.may_take(self.seat, self.nr_conns, free_thread)
+        return connection_balance.board.may_take(self.seat, self.nr_conns, free_thread, now=now)
 
     def wait_for_and_dispatch_events(self, timeout):
         # An idle worker still reports (every loop turn) well within
@@ -130,7 +130,7 @@ class ThreadWorker(gthread.ThreadWorker):
             self.paused = True
             self.set_accept_enabled(False)
             return  # still in the socket's queue, for a worker with a free thread
-        if not self.may_take():
+        if not self.may_take(now):
             self.held_back, self.look_again = True, now + connection_balance.RECHECK_EVERY
             self.set_accept_enabled(False)
             return  # still in the socket's queue, for a worker holding fewer or with a free thread
