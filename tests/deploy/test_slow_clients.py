@@ -107,3 +107,33 @@ def test_the_applications_own_time_is_not_counted(tmp_path):
     with gunicorn(tmp_path, env=ONE_THREAD, app=PROBE_APP) as base:
         status, _, _ = get(f"{base}/__deploy_probe__?sleep=3")
     assert status == 200 and "request head" not in (tmp_path / "error.log").read_text()
+
+
+def test_a_head_trickled_a_line_at_a_time_is_cut_all_the_same(tmp_path):
+    """Check that the timeout bounds the whole head, not each read: a client
+    that sends one more header line every half second (the classic
+    slowloris, which a per-read timeout never stops) is cut once the head
+    is 2 s old, long before its 8 s of lines run out, and the request
+    behind it is answered."""
+    with gunicorn(tmp_path, env=ONE_THREAD, app=PROBE_APP) as base:
+        port = int(base.rsplit(":", 1)[1])
+        slow = socket.create_connection(("127.0.0.1", port), timeout=1)
+        with slow:
+            slow.sendall(PARTIAL_HEAD)
+            lines_sent = 0
+            while lines_sent < 16 and not closed_by_server(slow, wait=0.5):
+                slow.sendall(b"X-Trickle-%d: x\r\n" % lines_sent)
+                lines_sent += 1
+            status, _, _ = get(f"{base}/__deploy_probe__")
+    assert lines_sent < 16 and status == 200
+
+
+def closed_by_server(sock, wait):
+    """Whether the server closed `sock`, looking for up to `wait` seconds."""
+    sock.settimeout(wait)
+    try:
+        return sock.recv(1) == b""
+    except TimeoutError:
+        return False
+    except ConnectionResetError:
+        return True
