@@ -20,15 +20,17 @@ thread frees up, so new connections go to workers that can serve them now.
 Keep-alive connections already held are served as before (they are
 watched separately).
 
-A thread reading a request head that does not come is freed after
-GUNICORN_REQUEST_HEAD_TIMEOUT (deploy/slow_clients.py): gunicorn's own
-waits as long as the client keeps the connection open.
+A thread reading a request head or body that does not come is freed after
+GUNICORN_REQUEST_HEAD_TIMEOUT or GUNICORN_REQUEST_BODY_TIMEOUT
+(deploy/slow_clients.py): gunicorn's own waits as long as the client keeps
+the connection open. The body is read whole before the application runs.
 
 `reuse_port` (a listening socket per worker, the kernel spreading
 connections by a hash) would spread them too, but the connections queued
 on a stopping worker's socket (a recycle after max_requests, a reload)
 are reset: docs/benchmarks.md has the measurements.
 """
+import threading
 import time
 
 from gunicorn.workers import gthread
@@ -46,7 +48,8 @@ class ThreadWorker(gthread.ThreadWorker):
     seat = None         # this worker's seat on connection_balance.board (None: accepts freely)
     reported = None     # (connections, busy_since, alive) as last written on the board
     report_due = 0.0    # monotonic time by which to write them again, changed or not
-    heads = None        # slow_clients.HeadClock: the request heads the threads are reading
+    clock = None        # slow_clients.RequestClock: the request heads and bodies the threads are reading
+    body_limit = 0      # bytes: a body declared longer is left to the application (slow_clients.whole_body)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -56,8 +59,14 @@ class ThreadWorker(gthread.ThreadWorker):
     def init_process(self):
         http_response.install(self.cfg)
         self.threads = self.cfg.threads  # read per request: gunicorn's Config looks it up each time
-        self.heads = slow_clients.HeadClock()
+        self.clock = slow_clients.RequestClock()
+        self.serving = threading.local()  # .conn: the connection this pool thread serves a request of
+        self.body_limit = slow_clients.body_limit()
         super().init_process()  # runs the worker's loop
+
+    def load_wsgi(self):
+        super().load_wsgi()
+        self.wsgi = self.after_whole_request(self.wsgi)
 
     def get_thread_pool(self):
         pool = super().get_thread_pool()
@@ -74,8 +83,8 @@ class ThreadWorker(gthread.ThreadWorker):
         if self.seat is not None:
             if (self.nr_conns, self.busy_since, self.alive) != self.reported or now >= self.report_due:
                 self.report(now)
-        for conn in self.heads.overdue(now):
-            self.cut_slow_client(conn)
+        for conn, part in self.clock.overdue(now):
+            self.cut_slow_client(conn, part)
 
     def report(self, now):
         self.reported = (self.nr_conns, self.busy_since, self.alive)
@@ -99,22 +108,45 @@ class ThreadWorker(gthread.ThreadWorker):
 
     # --- slow clients ---------------------------------------------------------
     def handle(self, conn):
-        # In a pool thread, for each request: the clock runs until the head
-        # is in (handle_request) or the thread is done with the connection.
-        self.heads.start(conn)
+        # In a pool thread, for each request: the head's clock runs until
+        # the head is in (handle_request), then the body's until it is read
+        # (after_whole_request), or until the thread is done with the connection.
+        self.clock.start(conn, slow_clients.HEAD)
         try:
             return super().handle(conn)
         finally:
-            self.heads.done(conn)
+            self.clock.done(conn)
 
     def handle_request(self, req, conn):
-        self.heads.done(conn)  # the head is in: what follows is the application's time
-        return super().handle_request(req, conn)
+        self.clock.start(conn, slow_clients.BODY)
+        self.serving.conn = conn
+        try:
+            return super().handle_request(req, conn)
+        finally:
+            self.serving.conn = None
 
-    def cut_slow_client(self, conn):
+    def after_whole_request(self, application):
+        """`application`, called once the request's body is all in (gunicorn
+        has answered an `Expect: 100-continue` by then): from there on, the
+        application's own time, off the clock."""
+        def receive_body_then_call(environ, start_response):
+            conn = getattr(self.serving, "conn", None)
+            try:
+                body = slow_clients.whole_body(environ, self.body_limit)
+                if body is not None:
+                    environ["wsgi.input"] = body
+            finally:
+                if conn is not None:
+                    self.clock.done(conn)
+            return application(environ, start_response)
+
+        return receive_body_then_call
+
+    def cut_slow_client(self, conn, part):
         client = conn.client[0] if isinstance(conn.client, (tuple, list)) else conn.client
-        self.log.warning("Closing the connection from %s: no whole request head after %s s "
-                         "(GUNICORN_REQUEST_HEAD_TIMEOUT)", client, slow_clients.HEAD_TIMEOUT)
+        setting = "GUNICORN_REQUEST_HEAD_TIMEOUT" if part == slow_clients.HEAD else "GUNICORN_REQUEST_BODY_TIMEOUT"
+        self.log.warning("Closing the connection from %s: no whole request %s after %s s (%s)",
+                         client, part, slow_clients.timeout_of(part), setting)
         slow_clients.cut(conn)
 
     # --- connections ----------------------------------------------------------

@@ -9,6 +9,8 @@ Docker, benchmarks). Settings come from the environment:
     GUNICORN_REQUEST_HEAD_TIMEOUT  seconds a gthread worker's thread waits for
                              the rest of a request head before closing the
                              connection (10; 0: forever, as gunicorn's own)
+    GUNICORN_REQUEST_BODY_TIMEOUT  the same for the rest of a declared body
+                             once the head is in (20; 0: forever)
     GUNICORN_TIMEOUT         seconds before a silent worker is killed (30)
     GUNICORN_MAX_REQUESTS    requests before a worker is recycled (1000000; 0: never)
     GUNICORN_ACCESSLOG       access log path, '-' for stdout (default), '' for none
@@ -51,14 +53,20 @@ workers = _env_int("WEB_CONCURRENCY", max(2, multiprocessing.cpu_count() * 2))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "").strip() or "gthread"
 threads = _env_int("GUNICORN_THREADS", 4) if worker_class == "gthread" else 1
 keepalive = _env_int("GUNICORN_KEEPALIVE", 5)
-# gunicorn's gthread lets a client that sends half a request head hold a
-# thread for as long as it keeps the connection open (16 such clients stop
-# 4 x 4 workers): the project's worker closes it after this many seconds
-# (deploy/slow_clients.py). Set here in the master; workers fork with it.
-slow_clients.HEAD_TIMEOUT = _env_int("GUNICORN_REQUEST_HEAD_TIMEOUT", 10)
-if slow_clients.HEAD_TIMEOUT < 0:
-    raise ValueError(f"GUNICORN_REQUEST_HEAD_TIMEOUT is {slow_clients.HEAD_TIMEOUT}: "
-                     "give 0 or more seconds (0: no limit)")
+# gunicorn's gthread lets a client that sends half a request head, or half
+# its body, hold a thread for as long as it keeps the connection open (16
+# such clients stop 4 x 4 workers): the project's worker closes it after
+# these many seconds (deploy/slow_clients.py). Set here in the master;
+# workers fork with them.
+def _env_seconds(name, default):
+    value = _env_int(name, default)
+    if value < 0:
+        raise ValueError(f"{name} is {value}: give 0 or more seconds (0: no limit)")
+    return value
+
+
+slow_clients.HEAD_TIMEOUT = _env_seconds("GUNICORN_REQUEST_HEAD_TIMEOUT", 10)
+slow_clients.BODY_TIMEOUT = _env_seconds("GUNICORN_REQUEST_BODY_TIMEOUT", 20)
 # The project's own subclasses of gunicorn's workers. Both answer with
 # deploy/http_response.py's Response, which checks and formats a header
 # once instead of on every response (issue #17: a sixth of a hit's CPU).
