@@ -1,5 +1,6 @@
 """gunicorn's gthread worker, spreading keep-alive connections evenly over
-the workers, and answering with deploy/http_response.py's Response. Its
+the workers, and answering with deploy/http_response.py's Response (its
+trusted-proxy check remembered: deploy/proxy_trust.py). Its
 thread pool skips Sentry's submit wrapper when it has nothing to do
 (ops/sentry.py, `pool_submit`): the worker submits every request.
 
@@ -35,7 +36,7 @@ import time
 
 from gunicorn.workers import gthread
 
-from deploy import connection_balance, http_response, slow_clients
+from deploy import connection_balance, http_response, proxy_trust, slow_clients
 from ops import sentry
 
 
@@ -58,6 +59,7 @@ class ThreadWorker(gthread.ThreadWorker):
 
     def init_process(self):
         http_response.install(self.cfg)
+        proxy_trust.install()
         self.threads = self.cfg.threads  # read per request: gunicorn's Config looks it up each time
         self.clock = slow_clients.RequestClock()
         self.serving = threading.local()  # .conn: the connection this pool thread serves a request of

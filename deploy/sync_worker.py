@@ -1,13 +1,15 @@
-"""gunicorn's sync worker, answering with deploy/http_response.py's Response.
+"""gunicorn's sync worker, answering with deploy/http_response.py's Response,
+its trusted-proxy check remembered (deploy/proxy_trust.py).
 
     GUNICORN_WORKER_CLASS=sync    # deploy/gunicorn.conf.py then uses this class
 """
 from gunicorn.workers import sync
 
-from deploy import http_response
+from deploy import http_response, proxy_trust
 
 
 class SyncWorker(sync.SyncWorker):
     def init_process(self):
         http_response.install(self.cfg)
+        proxy_trust.install()
         super().init_process()
