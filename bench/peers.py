@@ -17,6 +17,8 @@ identical bodies on the wire, for each worker class.
 
 Each repetition runs every config of both worker classes back to back (the
 class order alternating), so ratios are taken between neighbours in time.
+While one server is measured, every other one is paused (SIGSTOP): idle,
+the site's servers still poll PostgreSQL and Redis many times a second.
 Each run also counts the CPU time the server's processes (master and
 workers) and wrk spent, per request; after the last repetition, the memory
 of the project's workers (which have served the Zipf mix by then).
@@ -221,10 +223,28 @@ def measure_all(servers, counters, plan, files, cold_posts, work):
                     miss_file = work / f"miss-{rep}-{worker_class}.txt"
                     miss_file.write_text("\n".join(cold_posts[start:start + slice_size]) + "\n")
                 server = servers[config.split("-")[0], worker_class]
+                running_alone(server, servers.values())
                 figures = measure(config, server, counters, plan, files, miss_file)
                 runs[config][worker_class].append(figures)
                 log(f"rep {rep + 1}/{plan.reps} {worker_class:7} {config:13} "
                     f"{figures['throughput']:8.1f} req/s  p50 {figures['p50_ms']:6.1f} ms  "
                     f"p99 {figures['p99_ms']:6.1f} ms  server {figures['server_cpu_us'] or 0:6.0f} us/req  "
                     f"renders {figures['renders']}  connections {figures['connections_per_worker'] or '-'}")
+    for server in servers.values():
+        server.resume()
     return runs
+
+
+SETTLE_SECONDS = 0.5  # after a resume: the site's pollers read Redis and the databases again
+
+
+def running_alone(server, servers):
+    """Pause every other server and run `server`: side by side in time, but
+    not sharing the machine with fifteen idle servers' pollers (the issue's
+    measurement was on a quiet machine)."""
+    for other in servers:
+        if other is not server:
+            other.pause()
+    if server.paused:
+        server.resume()
+        time.sleep(SETTLE_SECONDS)

@@ -1,8 +1,11 @@
 """The harness's plumbing: wrk's figures, the ratios kept, the client's cookie
-jar, the helpers it shares with the suite."""
+jar, pausing a server, the helpers it shares with the suite."""
 import gzip
+import os
+import pickle
 import subprocess
 import sys
+import time
 import urllib.request
 
 import pytest
@@ -11,9 +14,11 @@ from bench import summary
 from bench.conf import FULL
 from bench.growth import deepest_page
 from bench.http_client import HttpClient, comment_ids
+from bench.servers import GunicornServer
 from bench.stack import on_database
 from bench.wrk import parse
-from tests.fixtures.cluster import REPO
+from tests.deploy.gunicorn_server import free_port
+from tests.fixtures.cluster import REPO, wait_until
 from tests.fixtures.html_forms import comment_form, find_form
 from tests.fixtures.sentry_endpoint import SentryEndpoint
 
@@ -156,3 +161,30 @@ def test_cpu_ratios_read_like_throughput_ratios():
     found = summary.peers(figures, FULL)
     assert found["cpu_ratios"]["hot_vs_headers"]["sync"]["per_rep"] == [0.75, 0.8]
     assert found["cpu_ratios"]["hot_vs_bare"]["sync"]["median"] is None  # bare's CPU was not measured
+
+
+@pytest.mark.parametrize("worker_class", ["sync", "gthread"])
+def test_a_paused_server_comes_back_with_the_same_workers(tmp_path, worker_class):
+    """Check the bench's pause (bench/servers.py): a server paused for longer
+    than gunicorn's worker timeout (4 s here, against a 6 s pause) answers
+    again once resumed, with the same workers: its master did not take the
+    pause for hung workers and kill them (it did before the workers were
+    woken: an idle sync worker sleeps in a select of half the timeout)."""
+    pages = tmp_path / "pages.pickle"
+    pages.write_bytes(pickle.dumps({"/": ("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")],
+                                          b"ok")}))
+    port = free_port()
+    env = {**os.environ, "GUNICORN_TIMEOUT": "4", "WEB_CONCURRENCY": "2", "BENCH_CEILING_PAGES": str(pages)}
+    server = GunicornServer("bare", port, worker_class, env, tmp_path).start().wait_ready()
+    try:
+        # The first worker ready answers alone; both must beat before the pause.
+        wait_until(lambda: server.error_log.read_text().count("Worker ready") == 2, timeout=30)
+        workers = set(server.workers())
+        server.pause()
+        time.sleep(6)
+        server.resume()
+        time.sleep(3)  # two of the master's looks at the heartbeats
+        assert server.answers() and set(server.workers()) == workers
+    finally:
+        server.stop()
+    assert "WORKER TIMEOUT" not in server.error_log.read_text()
