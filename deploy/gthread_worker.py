@@ -111,8 +111,8 @@ class ThreadWorker(gthread.ThreadWorker):
     # --- slow clients ---------------------------------------------------------
     def handle(self, conn):
         # In a pool thread, for each request: the head's clock runs until
-        # the head is in (handle_request), then the body's until it is read
-        # (after_whole_request), or until the thread is done with the connection.
+        # the head is in (handle_request), then a declared body's while it
+        # is read (receive_body), or until the thread is done with the connection.
         self.clock.start(conn, slow_clients.HEAD)
         try:
             return super().handle(conn)
@@ -120,29 +120,33 @@ class ThreadWorker(gthread.ThreadWorker):
             self.clock.done(conn)
 
     def handle_request(self, req, conn):
-        self.clock.start(conn, slow_clients.BODY)
-        self.serving.conn = conn
-        try:
-            return super().handle_request(req, conn)
-        finally:
-            self.serving.conn = None
+        self.clock.done(conn)  # the head is in
+        self.serving.conn = conn  # for after_whole_request, should the request declare a body
+        return super().handle_request(req, conn)
 
     def after_whole_request(self, application):
-        """`application`, called once the request's body is all in (gunicorn
-        has answered an `Expect: 100-continue` by then): from there on, the
-        application's own time, off the clock."""
+        """`application`, called once the request's declared body is all in
+        (gunicorn has answered an `Expect: 100-continue` by then): the body
+        read on its own clock, the application's time off it. A request
+        without a body costs one look at its environ."""
         def receive_body_then_call(environ, start_response):
-            conn = getattr(self.serving, "conn", None)
-            try:
-                body = slow_clients.whole_body(environ, self.body_limit)
-                if body is not None:
-                    environ["wsgi.input"] = body
-            finally:
-                if conn is not None:
-                    self.clock.done(conn)
+            if environ.get("CONTENT_LENGTH"):
+                self.receive_body(environ)
             return application(environ, start_response)
 
         return receive_body_then_call
+
+    def receive_body(self, environ):
+        conn = getattr(self.serving, "conn", None)
+        if conn is None:  # not a request handle_request saw (an HTTP/2 stream): gunicorn's own way
+            return
+        self.clock.start(conn, slow_clients.BODY)
+        try:
+            body = slow_clients.whole_body(environ, self.body_limit)
+            if body is not None:
+                environ["wsgi.input"] = body
+        finally:
+            self.clock.done(conn)
 
     def cut_slow_client(self, conn, part):
         client = conn.client[0] if isinstance(conn.client, (tuple, list)) else conn.client
