@@ -95,15 +95,14 @@ def test_no_body_or_one_longer_than_the_limit_is_left_to_the_application(declare
     assert environ["wsgi.input"].tell() == 0  # nothing read
 
 
-def request_behind_a_partial_head(base, wait):
-    """Send PARTIAL_HEAD on one connection, then a whole request on a second
-    one, waiting `wait` seconds for its answer: (the second request's
+def request_behind(partial, base, wait):
+    """Send `partial` (part of a request) on one connection, then a whole
+    GET on a second one, waiting `wait` seconds for its answer: (the GET's
     status, or None if it was not answered in time; whether the server
     closed the first connection by then)."""
     port = int(base.rsplit(":", 1)[1])
-    slow = socket.create_connection(("127.0.0.1", port), timeout=wait)
-    try:
-        slow.sendall(PARTIAL_HEAD)
+    with socket.create_connection(("127.0.0.1", port), timeout=wait) as slow:
+        slow.sendall(partial)
         whole = http.client.HTTPConnection("127.0.0.1", port, timeout=wait)
         try:
             whole.request("GET", "/__deploy_probe__")
@@ -112,14 +111,7 @@ def request_behind_a_partial_head(base, wait):
             status = None
         finally:
             whole.close()
-        slow.settimeout(0.5)
-        try:
-            closed = slow.recv(1) == b""
-        except TimeoutError:
-            closed = False
-        return status, closed
-    finally:
-        slow.close()
+        return status, closed_by_server(slow, wait=0.5)
 
 
 def test_gunicorns_gthread_lets_a_partial_head_hold_its_thread(tmp_path):
@@ -127,7 +119,7 @@ def test_gunicorns_gthread_lets_a_partial_head_hold_its_thread(tmp_path):
     head that never ends, answers nobody else (here for 8 s, four times
     the project's timeout) and keeps the slow connection open."""
     with gunicorn(tmp_path, env=ONE_THREAD, config=STOCK_GTHREAD, app=PROBE_APP) as base:
-        assert request_behind_a_partial_head(base, wait=8) == (None, False)
+        assert request_behind(PARTIAL_HEAD, base, wait=8) == (None, False)
 
 
 def test_a_partial_head_is_cut_after_the_timeout_and_the_thread_serves_again(tmp_path):
@@ -135,7 +127,7 @@ def test_a_partial_head_is_cut_after_the_timeout_and_the_thread_serves_again(tmp
     head is GUNICORN_REQUEST_HEAD_TIMEOUT (2 s here) late, answers the
     request queued behind it, and says so in its log."""
     with gunicorn(tmp_path, env=ONE_THREAD, app=PROBE_APP) as base:
-        assert request_behind_a_partial_head(base, wait=8) == (200, True)
+        assert request_behind(PARTIAL_HEAD, base, wait=8) == (200, True)
     assert "request head" in (tmp_path / "error.log").read_text()
 
 
@@ -181,30 +173,12 @@ PARTIAL_BODY = (b"POST / HTTP/1.1\r\nHost: slow.example\r\nContent-Type: applica
                 b"Content-Length: 100\r\n\r\nbody=only-part-of-it")  # 20 of the 100 bytes it declares
 
 
-def request_behind_a_partial_body(base, wait):
-    """PARTIAL_BODY on one connection, then a GET on a second one: (the
-    GET's status, or None if not answered within `wait` s; whether the
-    server closed the first connection by then)."""
-    port = int(base.rsplit(":", 1)[1])
-    with socket.create_connection(("127.0.0.1", port), timeout=wait) as slow:
-        slow.sendall(PARTIAL_BODY)
-        whole = http.client.HTTPConnection("127.0.0.1", port, timeout=wait)
-        try:
-            whole.request("GET", "/__deploy_probe__")
-            status = whole.getresponse().status
-        except TimeoutError:
-            status = None
-        finally:
-            whole.close()
-        return status, closed_by_server(slow, wait=0.5)
-
-
 def test_gunicorns_gthread_lets_a_partial_body_hold_its_thread(tmp_path):
     """Check the bad case: with gunicorn's own worker, a form POST whose body
     stops short holds the one thread while the site reads the body (the
     input guard reads every form), so nobody else is answered for 8 s."""
     with gunicorn(tmp_path, env=ONE_THREAD, config=STOCK_GTHREAD, app=PROBE_APP) as base:
-        assert request_behind_a_partial_body(base, wait=8) == (None, False)
+        assert request_behind(PARTIAL_BODY, base, wait=8) == (None, False)
 
 
 def test_a_body_that_stops_short_is_cut_after_the_body_timeout(tmp_path):
@@ -213,7 +187,7 @@ def test_a_body_that_stops_short_is_cut_after_the_body_timeout(tmp_path):
     GUNICORN_REQUEST_BODY_TIMEOUT (2 s here) late, never runs the
     application on part of it, answers the request behind it, and logs why."""
     with gunicorn(tmp_path, env=ONE_THREAD, app=PROBE_APP) as base:
-        assert request_behind_a_partial_body(base, wait=8) == (200, True)
+        assert request_behind(PARTIAL_BODY, base, wait=8) == (200, True)
     log = (tmp_path / "error.log").read_text()
     assert "no whole request body after 2 s (GUNICORN_REQUEST_BODY_TIMEOUT)" in log
     assert "POST /" not in (tmp_path / "access.log").read_text()  # the application never answered it
