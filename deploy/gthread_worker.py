@@ -39,6 +39,11 @@ from gunicorn.workers import gthread
 from deploy import connection_balance, http_response, proxy_trust, slow_clients
 from ops import sentry
 
+# Whose body the site never reads: a GET that declares one (a cache hit,
+# most likely) is answered at once, and gunicorn drains the body after,
+# within its own 5 s, as before.
+BODILESS = frozenset({"GET", "HEAD"})
+
 
 class ThreadWorker(gthread.ThreadWorker):
     busy = 0            # connections handed to the thread pool and not yet done with
@@ -130,7 +135,7 @@ class ThreadWorker(gthread.ThreadWorker):
         read on its own clock, the application's time off it. A request
         without a body costs one look at its environ."""
         def receive_body_then_call(environ, start_response):
-            if environ.get("CONTENT_LENGTH"):
+            if environ.get("CONTENT_LENGTH") and environ["REQUEST_METHOD"] not in BODILESS:
                 self.receive_body(environ)
             return application(environ, start_response)
 
@@ -138,8 +143,8 @@ class ThreadWorker(gthread.ThreadWorker):
 
     def receive_body(self, environ):
         conn = getattr(self.serving, "conn", None)
-        if conn is None:  # not a request handle_request saw (an HTTP/2 stream): gunicorn's own way
-            return
+        if conn is None or conn.sock is not environ.get("gunicorn.socket"):
+            return  # not a request handle_request handed over (an HTTP/2 stream): gunicorn's own way
         self.clock.start(conn, slow_clients.BODY)
         try:
             body = slow_clients.whole_body(environ, self.body_limit)

@@ -1,6 +1,6 @@
 """Slow clients on a gthread worker: a connection whose request head has
 not all arrived within HEAD_TIMEOUT of a thread starting to read it, or
-whose declared body has not all arrived within BODY_TIMEOUT of its head,
+whose declared body has not all arrived within BODY_TIMEOUT of its read starting,
 is closed, so a client that sends part of a request and goes quiet (the
 "slowloris" attack, and its slow-POST variant) cannot hold one of the
 worker's few threads forever.
@@ -19,7 +19,8 @@ waits on the worker's poller, without a thread and off the clock).
 
 A body is read whole, on the clock, before the application runs (`whole_body`),
 when it declares a length the site accepts (up to Django's
-DATA_UPLOAD_MAX_MEMORY_SIZE, 2.5 MiB). The application never sees part of
+DATA_UPLOAD_MAX_MEMORY_SIZE, 2.5 MiB) and the method is not GET or HEAD
+(the site reads no body of those: a cache hit is not held up by one). The application never sees part of
 a body. Longer bodies and chunked ones are left to the application
 unread: the site refuses the first by their declared length without
 reading them (a 413 or 400), and Django reads nothing of the second (no

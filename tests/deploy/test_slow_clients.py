@@ -231,3 +231,16 @@ def test_a_body_sent_in_pieces_within_the_timeout_reaches_the_application_whole(
         assert probe_post(port, [b"first,", b"second,", b"third"]) == (200, "first,second,third")
         assert probe_post(port, [b"after-continue"], expect_continue=True) == (200, "after-continue")
     assert "GUNICORN_REQUEST_BODY_TIMEOUT" not in (tmp_path / "error.log").read_text()
+
+
+def test_a_get_that_declares_a_body_is_answered_without_waiting_for_it(tmp_path):
+    """Check that only bodies the site reads are waited for: a GET (a cache
+    hit, say) declaring 100 bytes and sending 4 is answered at once, not
+    held until its body comes or the 2 s body timeout cuts it."""
+    with gunicorn(tmp_path, env=ONE_THREAD, app=PROBE_APP) as base:
+        port = int(base.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as client:
+            client.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\npart")
+            response = http.client.HTTPResponse(client)
+            response.begin()  # within the socket's 1 s, or TimeoutError
+            assert response.status == 200
