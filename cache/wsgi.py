@@ -19,6 +19,10 @@ from routing.request_state import ENVIRON_KEY
 
 from . import conf, keys, memory, memory_sync, representation, stats, store
 
+# Where the project's gunicorn workers offer a whole-response write
+# (deploy/http_response.py SEND_PREPARED): a hit's unchanging headers go out
+# with its body in one write, without start_response. Other servers leave it out.
+SEND_PREPARED = "deploy.send_prepared"
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 STATUS_LINES = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
 HIT, STALE = "HIT", "STALE"
@@ -137,11 +141,19 @@ class PageCacheApplication:
     def respond(self, environ, state, start_response, entry, outcome, started, tier):
         status, headers, body = representation.answer(entry, environ.get)
         elapsed = f"{(time.perf_counter() - started) * 1000:.2f}"  # all of it the cache's: no database, no view
-        headers = [*headers, ("X-Cache", outcome), ("X-Request-ID", state.request_id), ("Server-Timing",
-                   f'cache;dur={elapsed};desc="{tier}", db;dur=0.00;desc="0 queries", app;dur={elapsed}')]
-        start_response(STATUS_LINES[status], headers)
+        own = [("X-Cache", outcome), ("X-Request-ID", state.request_id), ("Server-Timing",
+               f'cache;dur={elapsed};desc="{tier}", db;dur=0.00;desc="0 queries", app;dur={elapsed}')]
         stats.count(outcome)
-        return [b"" if environ["REQUEST_METHOD"] == "HEAD" else body]
+        if environ["REQUEST_METHOD"] == "HEAD":
+            body = b""
+        send_prepared = environ.get(SEND_PREPARED)
+        if send_prepared is not None:
+            # `headers` is the representation's own list, the same object on every hit of it.
+            sent = send_prepared(STATUS_LINES[status], headers, own, body)
+            if sent is not None:
+                return sent
+        start_response(STATUS_LINES[status], [*headers, *own])
+        return [body]
 
     # --- Django -----------------------------------------------------------
     def django(self, environ, state, start_response, started):

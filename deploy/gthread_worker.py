@@ -133,10 +133,12 @@ class ThreadWorker(gthread.ThreadWorker):
         """`application`, called once the request's declared body is all in
         (gunicorn has answered an `Expect: 100-continue` by then): the body
         read on its own clock, the application's time off it. A request
-        without a body costs one look at its environ."""
+        without a body costs one look at its environ. The application is
+        offered the Response's `send_prepared` (deploy/http_response.py)."""
         def receive_body_then_call(environ, start_response):
             if environ.get("CONTENT_LENGTH") and environ["REQUEST_METHOD"] not in BODILESS:
                 self.receive_body(environ)
+            http_response.offer_prepared(environ, start_response)
             return application(environ, start_response)
 
         return receive_body_then_call

@@ -20,6 +20,16 @@ gunicorn's code, and only then is remembered.
 
 What is remembered is bounded in bytes: a header a client can vary (a
 redirect's Location carries its path) cannot grow a worker's memory.
+
+A prepared response (`send_prepared`) goes further, for an application
+that answers the same headers many times over (cache/wsgi.py's hits): it
+hands over its status, a header list it keeps unchanged between responses,
+the few headers of this one response and the body, and the Response writes
+them with one `sendall`, the list's lines joined once per list. No
+`start_response`, no header looked up one by one, no second write for the
+body. The list goes through the same checks the first time it is seen;
+one that gunicorn would change (a hop-by-hop header, a value to strip)
+is refused, and the application answers the usual way.
 """
 import time
 
@@ -44,6 +54,14 @@ _known_pairs = {}
 _plain_names = set()
 _known_bytes = 0  # the lines' bytes in _known_pairs (approximate: threads may race on it)
 _date = (0, "")  # (the second, Date's value for it)
+# id(header list) -> (the list, its lines joined, its Content-Length), for
+# send_prepared. The list itself is held, so its id cannot be reused by
+# another list while it is remembered; at most PREPARED_LISTS_LIMIT of them.
+_prepared_blocks = {}
+PREPARED_LISTS_LIMIT = 4096
+_valid_statuses = set()  # status lines gunicorn's expression accepted (the site's few)
+# Whose body a prepared response leaves out, and which keep a Content-Length.
+BODILESS_STATUSES = frozenset({204, 304})
 
 
 def http_date():
@@ -109,6 +127,46 @@ class Response(wsgi.Response):
             headers.append("Transfer-Encoding: chunked\r\n")
         return headers
 
+    def send_prepared(self, status, headers, extra, body):
+        """Write a whole response: `status` ("200 OK"), `headers` (a list the
+        caller keeps unchanged, Content-Length included), `extra` (this
+        response's own headers) and `body`, in one write. Returns what the
+        worker is then to write (nothing), or None when `headers` is not one
+        gunicorn would send unchanged: the caller then answers through
+        `start_response`, which says why."""
+        block = _prepared_blocks.get(id(headers))
+        if block is None or block[0] is not headers:
+            block = _prepare(headers)
+            if block is None:
+                return None
+        if status not in _valid_statuses:
+            if not (type(status) is str and wsgi.STATUS_RE.fullmatch(status)):
+                return None  # start_response says what is wrong with it
+            _valid_statuses.add(status)
+        code = int(status[:3])
+        if code < 200 or code in BODILESS_STATUSES or block[2] is None:
+            return None  # what start_response handles specially: not for here
+        self.process_headers(extra)  # into the empty self.headers: refusals raise as start_response's would
+        if len(self.headers) != len(extra) or self.response_length is not None or self.upgrade:
+            self.headers, self.response_length, self.upgrade = [], None, False
+            return None  # an extra header gunicorn treats specially: the usual way
+        self.headers[:0] = headers
+        self.status, self.status_code, self.response_length = status, code, block[2]
+        self._omits_body = self.req.method == "HEAD"
+        lines = [block[1]]
+        for pair in self.headers[len(headers):]:  # as process_headers kept them: tuples
+            found = _known_pairs.get(pair)
+            lines.append(found[0] if found is not None else ("%s: %s\r\n" % pair).encode("latin-1"))
+        head = "".join(self.default_headers()).encode("latin-1") + b"".join(lines) + b"\r\n"
+        if self._omits_body:
+            util.write(self.sock, head)
+        else:
+            body = body[:self.response_length]
+            util.write(self.sock, head + body)
+            self.sent = len(body)
+        self.headers_sent = True
+        return ()
+
     def send_headers(self):
         if self.headers_sent:
             return
@@ -131,11 +189,51 @@ def _remember(pair, line, length):
     _known_bytes += len(line)
 
 
+def _prepare(headers):
+    """(headers, their lines, Content-Length) if gunicorn's checks keep
+    every pair of `headers` as it is, remembered; else None."""
+    scratch = Response.__new__(Response)
+    scratch.headers, scratch.response_length, scratch.upgrade = [], None, False
+    try:
+        scratch.process_headers(headers)
+    except Exception:
+        return None  # refused: start_response will say why
+    if scratch.headers != headers or scratch.upgrade:
+        return None
+    lines = b"".join(("%s: %s\r\n" % pair).encode("latin-1") for pair in headers)
+    if len(_prepared_blocks) >= PREPARED_LISTS_LIMIT:
+        _prepared_blocks.clear()
+    block = _prepared_blocks[id(headers)] = (headers, lines, scratch.response_length)
+    return block
+
+
 def _kept_as_is(value):
     """Whether gunicorn would keep this value of an accepted name unchanged:
     a string its value expression matches, with nothing to strip."""
     return (type(value) is str and wsgi.HEADER_VALUE_RE.fullmatch(value) is not None
             and value[:1] not in " \t" and value[-1:] not in " \t") or value == ""
+
+
+# The environ key under which the project's workers offer send_prepared to
+# the application (cache/wsgi.py reads it; any other server leaves it out).
+SEND_PREPARED = "deploy.send_prepared"
+
+
+def offer_prepared(environ, start_response):
+    """Put this request's `send_prepared` in its environ, when
+    `start_response` is this Response's (gunicorn's HTTP/2 has its own)."""
+    owner = getattr(start_response, "__self__", None)
+    if type(owner) is Response:
+        environ[SEND_PREPARED] = owner.send_prepared
+
+
+def offering_prepared(application):
+    """`application`, offered `send_prepared` in every request's environ."""
+    def call_with_send_prepared(environ, start_response):
+        offer_prepared(environ, start_response)
+        return application(environ, start_response)
+
+    return call_with_send_prepared
 
 
 def install(cfg):

@@ -1,5 +1,6 @@
-"""gunicorn's sync worker, answering with deploy/http_response.py's Response,
-its trusted-proxy check remembered (deploy/proxy_trust.py).
+"""gunicorn's sync worker, answering with deploy/http_response.py's Response
+(offered to the application as `send_prepared`), its trusted-proxy check
+remembered (deploy/proxy_trust.py).
 
     GUNICORN_WORKER_CLASS=sync    # deploy/gunicorn.conf.py then uses this class
 """
@@ -13,3 +14,7 @@ class SyncWorker(sync.SyncWorker):
         http_response.install(self.cfg)
         proxy_trust.install()
         super().init_process()
+
+    def load_wsgi(self):
+        super().load_wsgi()
+        self.wsgi = http_response.offering_prepared(self.wsgi)

@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group
 
 from tests.cache.conftest import add_group, page_keys, renders
 from tests.fixtures import cluster
-from tests.fixtures.wsgi import request
+from tests.fixtures.wsgi import environ_for, request
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
 
@@ -66,6 +66,39 @@ def test_head_is_served_from_the_cache_without_a_body(app):
     request(app, "/c/groups/")
     head = request(app, "/c/groups/", method="HEAD")
     assert head.status == 200 and head.body == b"" and head.headers["X-Cache"] == "HIT"
+
+
+def test_a_hit_goes_whole_to_a_server_that_offers_to_send_it(app):
+    """Check that where the worker offers send_prepared (deploy/http_response.py),
+    a hit hands it the representation's own header list (built once per
+    entry), its three own headers and the body, and never calls
+    start_response; a HEAD hands no body; and when the server declines, the
+    hit is answered through start_response with those same headers."""
+    from cache.wsgi import SEND_PREPARED
+
+    plain = request(app, "/c/groups/")
+    handed = []
+
+    def send_prepared(status, headers, own, body):
+        handed.append((status, headers, own, body))
+        return () if len(handed) < 3 else None
+
+    def never_called(status, headers, exc_info=None):
+        raise AssertionError("start_response called on a prepared hit")
+
+    for method in ("GET", "HEAD"):
+        environ = {**environ_for("/c/groups/", method), SEND_PREPARED: send_prepared}
+        assert app(environ, never_called) == ()
+    (get_status, get_headers, own, get_body), (_, head_headers, _, head_body) = handed
+    assert get_status == "200 OK" and head_headers == get_headers
+    assert [name for name, _ in own] == ["X-Cache", "X-Request-ID", "Server-Timing"] and own[0][1] == "HIT"
+    assert get_body == plain.body and head_body == b""
+    assert ("Content-Length", str(len(plain.body))) in get_headers
+    declined = {}
+    environ = {**environ_for("/c/groups/"), SEND_PREPARED: send_prepared}
+    body = b"".join(app(environ, lambda status, headers, exc_info=None: declined.update(headers=headers)))
+    assert body == plain.body and declined["headers"][:len(get_headers)] == get_headers
+    assert [name for name, _ in declined["headers"][len(get_headers):]] == ["X-Cache", "X-Request-ID", "Server-Timing"]
 
 
 def test_the_key_keeps_only_declared_parameters_normalised(app, redis_client):

@@ -65,8 +65,34 @@ def on_the_wire(response_class, request, status, headers, body):
         return sent, response.sent, response.should_close(), response.response_length
 
 
+def prepared_on_the_wire(request, status, headers, extra, body):
+    """What send_prepared sends, as on_the_wire reports it; None when it
+    declines (the Response is then asked the usual way, and must still
+    take the answer: nothing of the declined attempt may stick)."""
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        response = http_response.Response(Request(*request), ours, Config())
+        try:
+            rest = response.send_prepared(status, headers, extra, body)
+            if rest is None:
+                response.start_response(status, [*headers, *extra])
+                rest = [body]
+                declined = True
+            else:
+                declined = False
+            for chunk in rest:
+                response.write(chunk)
+            response.close()
+        except Exception as error:
+            return ("refused", type(error)), None
+        ours.shutdown(socket.SHUT_WR)
+        sent = b"".join(iter(lambda: theirs.recv(65536), b""))
+        return (sent, response.sent, response.should_close(), response.response_length), declined
+
+
 @pytest.fixture(autouse=True)
 def fresh_memory():
+    http_response._prepared_blocks.clear()
     http_response._known_pairs.clear()
     http_response._plain_names.clear()
     http_response._known_bytes = 0
@@ -168,3 +194,85 @@ def test_a_hop_by_hop_name_kept_once_is_checked_again_with_another_value():
         headers = [("Upgrade", "h2c"), ("Content-Length", "0")]
         assert (on_the_wire(http_response.Response, request, "200 OK", headers, [])
                 == on_the_wire(gunicorn_wsgi.Response, request, "200 OK", headers, []))
+
+
+PREPARED_STATUS = st.sampled_from(["200 OK", "404 Not Found", "412 Precondition Failed", "304 Not Modified",
+                                   "204 No Content", "200 Fine Thanks", "999", "20 OK"])
+OWN_HEADERS = st.one_of(st.lists(st.sampled_from(SITE_HEADERS[-3:]), max_size=3),
+                        st.lists(st.one_of(st.sampled_from(SITE_HEADERS[-3:]), PAIR), max_size=3))
+# Mostly lists a page could store (so that most answers are taken), else anything.
+STORED = st.one_of(st.lists(st.sampled_from(SITE_HEADERS[:5]), max_size=5), st.lists(PAIR, max_size=8))
+
+
+@settings(max_examples=300, derandomize=True, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(request=REQUEST, status=PREPARED_STATUS, headers=STORED, extra=OWN_HEADERS,
+       body=st.binary(max_size=12), length=st.one_of(st.none(), st.integers(0, 14)))
+def test_a_prepared_response_is_gunicorns_answer_in_one_write_or_declined(request, status, headers, extra,
+                                                                         body, length):
+    """Check that for generated statuses, header lists (with and without a
+    Content-Length, which may be shorter or longer than the body), this
+    response's own headers and bodies, send_prepared sends exactly what
+    gunicorn sends for the same answer given to start_response, or declines
+    and leaves the Response as it found it; and that a list it has seen
+    before is sent the same way again from memory."""
+    if length is not None:
+        headers = [*headers, ("Content-Length", str(length))]
+    whole = [*headers, *extra]
+    with mock.patch("time.time", return_value=NOW):
+        expected = on_the_wire(gunicorn_wsgi.Response, request, status, whole, [body])
+        first, declined = prepared_on_the_wire(request, status, headers, extra, body)
+        again, _ = prepared_on_the_wire(request, status, headers, extra, body)
+    assert first == expected
+    assert again == expected
+    if declined is False:  # taken: only answers whose length is declared, never a 204 or 304
+        assert status[:3] not in ("204", "304") and first[3] is not None
+
+
+def test_the_site_hits_headers_go_out_prepared_in_one_write():
+    """Check that a hit of the site (its stored headers with a
+    Content-Length, then its own three) is taken by send_prepared, headers
+    and body in a single write, and remembered by its list."""
+    headers = [pair for pair in SITE_HEADERS[:-3]]
+    writes = []
+    ours, theirs = socket.socketpair()
+    with ours, theirs, mock.patch("time.time", return_value=NOW), \
+            mock.patch.object(http_response.util, "write", lambda sock, data, chunked=False: writes.append(data)):
+        response = http_response.Response(Request("GET", (1, 1), False), ours, Config())
+        assert response.send_prepared("200 OK", headers, SITE_HEADERS[-3:], b"hello") == ()
+        response.close()
+    assert len(writes) == 1 and writes[0].endswith(b"\r\n\r\nhello")
+    assert response.sent == 5 and response.headers == SITE_HEADERS and response.status == "200 OK"
+    assert http_response._prepared_blocks[id(headers)][0] is headers
+
+
+def test_the_memory_of_prepared_header_lists_stays_bounded(monkeypatch):
+    """Check that past PREPARED_LISTS_LIMIT lists (one per cached page a
+    worker served) the memory starts afresh instead of growing."""
+    monkeypatch.setattr(http_response, "PREPARED_LISTS_LIMIT", 10)
+    lists = [[("ETag", f'"{number}"'), ("Content-Length", "0")] for number in range(25)]
+    for headers in lists:
+        prepared_on_the_wire(("GET", (1, 1), False), "200 OK", headers, [], b"")
+        assert len(http_response._prepared_blocks) <= 10
+
+
+def test_the_worker_offers_send_prepared_only_for_its_own_response():
+    """Check that the environ gets send_prepared when start_response is the
+    project's Response's, and not for any other server's start_response."""
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        response = http_response.Response(Request("GET", (1, 1), False), ours, Config())
+        environ, other = {}, {}
+        http_response.offer_prepared(environ, response.start_response)
+        http_response.offer_prepared(other, gunicorn_wsgi.Response(Request("GET", (1, 1), False), ours,
+                                                                   Config()).start_response)
+        http_response.offer_prepared(other, lambda status, headers: None)
+    assert environ[http_response.SEND_PREPARED] == response.send_prepared
+    assert other == {}
+
+
+def test_the_cache_looks_for_send_prepared_where_the_workers_offer_it():
+    """Check that cache/wsgi.py and the workers name the same environ key."""
+    from cache import wsgi as cache_wsgi
+
+    assert cache_wsgi.SEND_PREPARED == http_response.SEND_PREPARED
