@@ -229,19 +229,34 @@ def test_a_prepared_response_is_gunicorns_answer_in_one_write_or_declined(reques
         assert status[:3] not in ("204", "304") and first[3] is not None
 
 
+class RecordingSocket(socket.socket):
+    """A socket that notes each send call it is given."""
+
+    def __init__(self, fileno):
+        super().__init__(fileno=fileno)
+        self.calls = []
+
+    def sendmsg(self, buffers, *args):
+        self.calls.append(("sendmsg", b"".join(buffers)))
+        return super().sendmsg(buffers, *args)
+
+    def sendall(self, data, *args):
+        self.calls.append(("sendall", bytes(data)))
+        return super().sendall(data, *args)
+
+
 def test_the_site_hits_headers_go_out_prepared_in_one_write():
     """Check that a hit of the site (its stored headers with a
     Content-Length, then its own three) is taken by send_prepared, headers
-    and body in a single write, and remembered by its list."""
+    and body in a single system call, and remembered by its list."""
     headers = [pair for pair in SITE_HEADERS[:-3]]
-    writes = []
     ours, theirs = socket.socketpair()
-    with ours, theirs, mock.patch("time.time", return_value=NOW), \
-            mock.patch.object(http_response.util, "write", lambda sock, data, chunked=False: writes.append(data)):
-        response = http_response.Response(Request("GET", (1, 1), False), ours, Config())
+    recording = RecordingSocket(ours.detach())
+    with recording, theirs, mock.patch("time.time", return_value=NOW):
+        response = http_response.Response(Request("GET", (1, 1), False), recording, Config())
         assert response.send_prepared("200 OK", headers, SITE_HEADERS[-3:], b"hello") == ()
         response.close()
-    assert len(writes) == 1 and writes[0].endswith(b"\r\n\r\nhello")
+    assert len(recording.calls) == 1 and recording.calls[0][1].endswith(b"\r\n\r\nhello")
     assert response.sent == 5 and response.headers == SITE_HEADERS and response.status == "200 OK"
     assert http_response._prepared_blocks[id(headers)][0] is headers
 
