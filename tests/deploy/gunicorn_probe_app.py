@@ -3,7 +3,8 @@ application (`wsgi.application`), plus
 
 - a probe URL reporting what the serving worker sees (its pid, its database
   backend, where the replica health poller was started, the URL scheme,
-  the class gunicorn builds its responses with, the request body it read),
+  the class gunicorn builds its responses with, whether the worker offered
+  the application send_prepared, the request body it read),
   after `?sleep=<seconds>` if asked (a request that holds its thread);
 - a database connection opened at import, as code run while gunicorn
   preloads the app might open one, so the tests can see whether the master
@@ -57,6 +58,7 @@ def probe(environ, start_response):
         "url_scheme": environ["wsgi.url_scheme"],
         "remote_addr": environ.get("REMOTE_ADDR"),
         "response_class": f"{gunicorn_wsgi.Response.__module__}.{gunicorn_wsgi.Response.__qualname__}",
+        "send_prepared_offered": callable(environ.get("deploy.send_prepared")),
         "body": environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)).decode("latin-1"),
     }
     start_response("200 OK", [("Content-Type", "application/json")])

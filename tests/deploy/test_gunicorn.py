@@ -67,13 +67,15 @@ def test_each_worker_starts_its_own_health_poller_after_fork(tmp_path):
 
 def test_both_worker_classes_answer_with_the_projects_response(tmp_path):
     """Check that sync and gthread workers alike build their responses with
-    deploy/http_response.py's Response (which checks a header once)."""
+    deploy/http_response.py's Response (which checks a header once), and
+    offer the application its send_prepared (a cache hit sent whole)."""
     for worker_class in ("sync", "gthread"):
         env = {"GUNICORN_WORKER_CLASS": worker_class, "WEB_CONCURRENCY": "1"}
         with gunicorn(tmp_path, env=env, app=PROBE_APP) as base:
             report = probe(base)
             status, headers, body = get(f"{base}/healthz")
         assert report["response_class"] == "deploy.http_response.Response", worker_class
+        assert report["send_prepared_offered"], worker_class
         assert status == 200 and headers["Date"].endswith(" GMT") and body
 
 
