@@ -25,6 +25,12 @@ def faults_section(faults):
     return "\n".join(out)
 
 
+def clock_jump_note(found):
+    """Said when the wall clock jumped during the failover (bench/faults.py clock_jump)."""
+    jump = found.get("clock_jump_s") or 0
+    return f" (the wall clock ran {jump} s ahead of the monotonic one meanwhile: the machine was paused)" if jump >= 1 else ""
+
+
 def failover_under_load(found, switchover):
     writes, targets = found["writes"], found["targets"]
     rows = [["reads failed (failover to rejoined)", "0", targets["failed_reads"]["value"], verdict(targets["failed_reads"])],
@@ -32,7 +38,7 @@ def failover_under_load(found, switchover):
              f"{writes['refused']} ({writes['refused_without_read_only_notice']} without the notice), "
              f"from {writes['first_refused_after_s']} s to {writes['last_refused_after_s']} s after the loss", ""],
             ["comments acknowledged (303) again, after the loss", f"≤ {targets['writes_back_s']['target']:.0f} s",
-             f"{targets['writes_back_s']['value']} s", verdict(targets["writes_back_s"])],
+             f"{targets['writes_back_s']['value']} s{clock_jump_note(found)}", verdict(targets["writes_back_s"])],
             ["a member took writes (the drill's probe, under load)", "", f"{found['drill_seconds_to_new_leader']} s", ""],
             ["the lost member streams from the new primary, after its start", f"≤ {targets['rejoin_s']['target']:.0f} s",
              f"{targets['rejoin_s']['value']} s", verdict(targets["rejoin_s"])],

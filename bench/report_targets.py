@@ -1,6 +1,7 @@
 """The report's first table: every target the issues set, the value this
 run measured and whether it was met, gathered from the parts' results
 (each part's section below gives the detail)."""
+from . import report_faults
 from .report_tables import pct, table
 
 MET, MISSED = "met", "**missed**"
@@ -69,7 +70,7 @@ def fault_rows(faults):
              verdict(targets["failed_reads"]["met"])],
             ["#18", "comment POSTs 503 during the gap, 303 again within 30 s of the loss",
              f"{found['writes']['refused']} × 503 ({found['writes']['refused_without_read_only_notice']} without "
-             f"the notice); 303 after {targets['writes_back_s']['value']} s",
+             f"the notice); 303 after {targets['writes_back_s']['value']} s{report_faults.clock_jump_note(found)}",
              verdict(targets["writes_back_s"]["met"] and not found["writes"]["refused_without_read_only_notice"])],
             ["#18", "0 acknowledged comments lost (the whole fault part)", f"{ack['missing']} of {ack['acknowledged']}",
              verdict(ack["missing"] == 0)],

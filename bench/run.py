@@ -59,7 +59,10 @@ def setup_django(stack):
 
 
 def project_server(stack, worker_class):
-    return GunicornServer("project", stack.ports["web"], worker_class, stack.environment(), stack.work_dir())
+    """The site that the profile, mixed, stampede and faults parts load (its
+    logs: web-site-<class>.log, access-site-<class>.log, kept after the run)."""
+    return GunicornServer("project", stack.ports["web"], worker_class, stack.environment(), stack.work_dir(),
+                          label=f"site-{worker_class}")
 
 
 def timed(results, name, function, *args):

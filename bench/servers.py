@@ -73,9 +73,13 @@ KINDS = {
 
 
 class GunicornServer:
-    def __init__(self, kind, port, worker_class, env, log_dir, extra_env=None):
+    def __init__(self, kind, port, worker_class, env, log_dir, extra_env=None, label=None):
+        """`label` names its logs (access-<label>.log, web-<label>.log);
+        by default `<kind>-<worker class>`. Servers of one kind started by
+        different parts need their own, or the later one empties the
+        earlier one's logs when it starts."""
         self.kind, self.port, self.worker_class = kind, port, worker_class
-        self.name = f"{kind}-{worker_class}"
+        self.name = label or f"{kind}-{worker_class}"
         self.spec = KINDS[kind]
         self.access_log = log_dir / f"access-{self.name}.log"
         self.error_log = log_dir / f"web-{self.name}.log"

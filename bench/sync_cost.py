@@ -56,8 +56,10 @@ def make_servers(stack, worker_class):
     local = {"DATABASE_URL": as_role(databases["DATABASE_URL"], LOCAL_ROLE),
              "REPLICA_URLS": ",".join(as_role(url, LOCAL_ROLE) for url in databases["REPLICA_URLS"].split(","))}
     env = stack.environment()
-    return {"on": GunicornServer("project", stack.ports["web"] + 1, worker_class, env, stack.work_dir()),
-            "local": GunicornServer("project", stack.ports["web"] + 2, worker_class, env, stack.work_dir(), local)}
+    return {"on": GunicornServer("project", stack.ports["web"] + 1, worker_class, env, stack.work_dir(),
+                                 label=f"sync-on-{worker_class}"),
+            "local": GunicornServer("project", stack.ports["web"] + 2, worker_class, env, stack.work_dir(), local,
+                                    label=f"sync-local-{worker_class}")}
 
 
 def comment_once(client, post_path, number, mode):
