@@ -115,9 +115,11 @@ def spread_table(peers):
 def p99_line(figures):
     if not figures:
         return ""
+    bare = (f" The bare ceiling's own (the server alone, the same pairing): {figures['bare']}."
+            if figures.get("bare") is not None else "")
     return (f"\nHot-page p99 of the project, gthread ÷ sync (paired by repetition): **{figures['median']}** "
             f"(each: {', '.join(map(str, figures['per_rep']))}); target ≤ {figures['target']}: "
-            f"{'met' if figures['met'] else '**missed**'}.\n")
+            f"{'met' if figures['met'] else '**missed**'}.{bare}\n")
 
 
 def memory_table(peers):

@@ -67,6 +67,31 @@ def test_one_collapsed_repetition_fails_a_target_its_median_meets():
     assert found["targets"]["hot_vs_headers"]["sync"] is False
 
 
+def test_the_p99_ratio_is_shown_beside_the_bare_servers_own():
+    """Check that gthread's p99 over sync's is paired by repetition for the
+    site, and that the bare ceiling's same ratio is given beside it (the
+    worker classes' own tail), without changing the verdict."""
+    classes = FULL.worker_classes
+    figures = {config: {c: runs(100, 100, 100) for c in classes} for config in summary.CONFIGS}
+    for config, gthread_p99 in (("project-hot", (4, 6, 3)), ("bare-hot", (5, 4, 4))):
+        for run, p99 in zip(figures[config]["gthread"], gthread_p99):
+            run["p99_ms"] = p99
+    found = summary.peers(figures, FULL)["p99_gthread_over_sync"]
+    assert (found["per_rep"], found["median"], found["met"]) == ([2.0, 3.0, 1.5], 2.0, False)
+    assert found["bare"] == 2.0
+
+
+def test_each_targeted_ratio_compares_neighbours_in_time():
+    """Check that the site's hot page runs right next to the `headers`
+    ceiling and to itself without its log, and its Zipf mix right after
+    that mix's `headers` ceiling: a disturbance of the machine then falls
+    on both sides of those ratios."""
+    order = summary.CONFIGS.index
+    for top, bottom in (("project-hot", "headers-hot"), ("project-hot", "quiet-hot"),
+                        ("project-zipf", "headers-zipf")):
+        assert abs(order(top) - order(bottom)) == 1, (top, bottom)
+
+
 def test_cookie_jar_keeps_pins_and_honours_deletion():
     """Check that the client sends back what the site set, and forgets a deleted cookie."""
     client = HttpClient(1)
