@@ -63,13 +63,20 @@ def _candidate(position, health):
     # A pinned session tries the primary even if this process last saw it
     # down (it may be back before the poller knows): only a failure of its
     # own lets it fall back to a replica behind its write.
-    if conf.PRIMARY not in position.excluded and (health.primary.up or position.min_lsn):
+    if conf.PRIMARY not in position.excluded and (health.primary.up or position.pinned):
         return conf.PRIMARY
     # Primary down: read-only mode. A pinned read waits, at most the apply
     # lag a replica in rotation may have, for one that has replayed its pin
     # (with synchronous replication a standby already holds the write), or
-    # for the primary to be back.
-    if position.min_lsn:
+    # for the primary to be back. A read that is not the session's own (a
+    # refill after an invalidation: the page cache's required position) does
+    # not: its render would wait up to the whole bound, ten seconds, for a
+    # position that no standby may ever reach (the invalidation was stamped
+    # with the lost primary's position after the commit, past what it had
+    # sent). It reads the freshest standby now, as every other reader does,
+    # and the cache does not keep the render (its snapshot is behind the
+    # invalidation: cache/store.py refuses it).
+    if position.pinned:
         server = wait_for_a_server_past(position, health)
         if server:
             return server

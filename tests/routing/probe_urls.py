@@ -22,6 +22,17 @@ def read(request):
     return JsonResponse({"names": names, "alias": position.alias, "why": position.why})
 
 
+def read_past(request):
+    """A read that must reach the WAL position `?lsn=` before its first
+    query, as a refill after an invalidation must (the page cache's
+    middleware requires it the same way), and whether it waited for one."""
+    position = routing.current()
+    position.require(int(request.GET["lsn"]))
+    names = sorted(Group.objects.values_list("name", flat=True))
+    return JsonResponse({"names": names, "alias": position.alias, "why": position.why,
+                         "waited": bool(position.wait_deadline)})
+
+
 @csrf_exempt
 def write(request):
     Group.objects.create(name=request.POST["name"])
@@ -92,6 +103,7 @@ def shape(request, shape):
 urlpatterns = [
     path("probe/shape/<str:shape>/", shape),
     path("probe/read/", read),
+    path("probe/read-past/", read_past),
     path("probe/write/", write),
     path("probe/nothing/", nothing),
     path("probe/lose-connection/", lose_connection_midway),

@@ -79,3 +79,30 @@ def test_primary_stopped_reads_go_on_and_writes_get_a_read_only_503(probe, monit
         cluster.stack_tool("start", "primary")
     cluster.wait_until(lambda: monitor.primary.up, 30, message="the primary to be seen up")
     assert probe.post("/probe/write/", {"name": "after-outage"}).status_code == 303
+
+
+def test_with_the_primary_down_a_refill_past_every_standby_reads_the_freshest_at_once(probe, monitor):
+    """Check that a read which must reach a position no standby has replayed,
+    and which is not the session's own (a refill after an invalidation, whose
+    position the lost primary may never have sent), is served at once by a
+    standby, marked primary-down, while the primary is down. It used to wait
+    for a standby past it as a pinned read does, up to MAX_REPLICA_LAG_SECONDS
+    (10 s): readers timed out during a failover (the bench, 3 of 6,249). A
+    pinned read still waits (tests/routing/test_read_your_writes.py)."""
+    Group.objects.using("default").create(name="before-the-loss")
+    cluster.wait_all_replayed()
+    beyond_every_standby = 2 ** 62
+    cluster.stack_tool("stop", "primary")
+    try:
+        cluster.wait_until(lambda: not monitor.primary.up, 10, message="the primary to be seen down")
+        response = probe.get(f"/probe/read-past/?lsn={beyond_every_standby}")
+        assert response.status_code == 200
+        seen = response.json()
+        assert seen["waited"] is False
+        assert seen["why"] == "primary-down" and seen["alias"] in ("replica1", "replica2")
+        assert "before-the-loss" in seen["names"]
+    finally:
+        cluster.stack_tool("start", "primary")
+    cluster.wait_until(lambda: monitor.primary.up, 30, message="the primary to be seen up")
+    # A request opens its connections afresh (the restart closed the old ones).
+    assert probe.get(f"/probe/read-past/?lsn={beyond_every_standby}").json()["alias"] == "default"
