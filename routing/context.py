@@ -34,6 +34,7 @@ class ReadPosition:
     degraded: str = ""
     retried: bool = False
     wait_deadline: float = 0.0    # when a pinned read stops waiting for a server past its pin
+    own_lsn: int = None           # the session's own position, once require() raised min_lsn past it
 
     @property
     def why(self):
@@ -45,8 +46,19 @@ class ReadPosition:
         return "pinned" if self.pinned else "replica"
 
     def require(self, lsn):
-        """Read only from a server at or past `lsn` (before the first query)."""
-        self.min_lsn = max(self.min_lsn, lsn)
+        """Read only from a server at or past `lsn` (before the first query):
+        a position the request must reach that is not the session's own (a
+        refill after an invalidation)."""
+        if lsn > self.min_lsn:
+            if self.own_lsn is None:
+                self.own_lsn = self.min_lsn
+            self.min_lsn = lsn
+
+    def settle_for_own(self):
+        """Give up the positions require() added: with the primary down only
+        the session's own one is worth waiting for (routing/router.py)."""
+        if self.own_lsn is not None:
+            self.min_lsn, self.own_lsn = self.own_lsn, None
 
     def forget_server(self, alias):
         """Choose again, without `alias`, at the next read (failover)."""

@@ -68,15 +68,17 @@ def _candidate(position, health):
     # Primary down: read-only mode. A pinned read waits, at most the apply
     # lag a replica in rotation may have, for one that has replayed its pin
     # (with synchronous replication a standby already holds the write), or
-    # for the primary to be back. A read that is not the session's own (a
-    # refill after an invalidation: the page cache's required position) does
-    # not: its render would wait up to the whole bound, ten seconds, for a
-    # position that no standby may ever reach (the invalidation was stamped
-    # with the lost primary's position after the commit, past what it had
-    # sent). It reads the freshest standby now, as every other reader does,
-    # and the cache does not keep the render (its snapshot is behind the
+    # for the primary to be back. A position that is not the session's own
+    # (a refill after an invalidation: the page cache's required position)
+    # is not waited for: its render would wait up to the whole bound, ten
+    # seconds, for a position that no standby may ever reach (the
+    # invalidation was stamped with the lost primary's position after the
+    # commit, past what it had sent). Such a read is served by the freshest
+    # standby now, or a pinned one by a standby past its own pin, and the
+    # cache does not keep the render (its snapshot is behind the
     # invalidation: cache/store.py refuses it).
     if position.pinned:
+        position.settle_for_own()
         server = wait_for_a_server_past(position, health)
         if server:
             return server

@@ -80,3 +80,19 @@ def test_pinned_to_carries_a_position_into_background_work():
         with use_primary():
             assert context.current().min_lsn == 1234
     assert context.current() is None
+
+
+def test_a_required_position_raises_the_read_and_can_be_given_back_for_the_sessions_own():
+    """Check that require() raises the position a read must reach (never
+    lowers it), and that settle_for_own() gives back exactly the session's
+    own pin, once: what a pinned read waits for with the primary down."""
+    position = context.ReadPosition(min_lsn=100, pinned=True)
+    position.require(50)
+    assert (position.min_lsn, position.own_lsn) == (100, None)
+    position.require(300)
+    position.require(200)
+    assert position.min_lsn == 300
+    position.settle_for_own()
+    assert position.min_lsn == 100
+    position.settle_for_own()
+    assert position.min_lsn == 100

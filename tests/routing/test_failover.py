@@ -106,3 +106,24 @@ def test_with_the_primary_down_a_refill_past_every_standby_reads_the_freshest_at
     cluster.wait_until(lambda: monitor.primary.up, 30, message="the primary to be seen up")
     # A request opens its connections afresh (the restart closed the old ones).
     assert probe.get(f"/probe/read-past/?lsn={beyond_every_standby}").json()["alias"] == "default"
+
+
+def test_with_the_primary_down_a_pinned_refill_waits_only_for_its_own_write(probe, monitor):
+    """Check that a writer's read which must also reach a position beyond
+    every standby (a refill of a page someone else's comment invalidated)
+    is served, while the primary is down, by a standby that has its own
+    write, as a pinned read (not degraded): it waits for its own position
+    only, never for the refill's, which no standby may ever reach."""
+    assert probe.post("/probe/write/", {"name": "my-own-write"}).status_code == 303
+    cluster.wait_all_replayed()
+    beyond_every_standby = 2 ** 62
+    cluster.stack_tool("stop", "primary")
+    try:
+        cluster.wait_until(lambda: not monitor.primary.up, 10, message="the primary to be seen down")
+        seen = probe.get(f"/probe/read-past/?lsn={beyond_every_standby}").json()
+        assert seen["why"] == "pinned" and seen["alias"] in ("replica1", "replica2")
+        assert "my-own-write" in seen["names"]
+    finally:
+        cluster.stack_tool("start", "primary")
+    cluster.wait_until(lambda: monitor.primary.up, 30, message="the primary to be seen up")
+    assert probe.get("/probe/read/").status_code == 200  # connections opened afresh after the restart
