@@ -34,7 +34,7 @@ class ReadPosition:
     degraded: str = ""
     retried: bool = False
     wait_deadline: float = 0.0    # when a pinned read stops waiting for a server past its pin
-    own_lsn: int = None           # the session's own position, once require() raised min_lsn past it
+    own_lsn: int | None = None    # the session's own position, once require() raised min_lsn past it
 
     @property
     def why(self):

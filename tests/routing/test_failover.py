@@ -9,7 +9,7 @@ from django.test import override_settings
 from tests.fixtures import cluster
 
 pytestmark = pytest.mark.django_db(transaction=True, databases="__all__")
-from tests.routing.conftest import wait_in_rotation
+from tests.routing.conftest import primary_stopped, wait_in_rotation
 
 
 @override_settings(MAX_REPLICA_LAG_SECONDS=1)
@@ -81,31 +81,28 @@ def test_primary_stopped_reads_go_on_and_writes_get_a_read_only_503(probe, monit
     assert probe.post("/probe/write/", {"name": "after-outage"}).status_code == 303
 
 
+
+# A WAL position no standby will have replayed (a refill's required one,
+# stamped by a primary that was lost before it sent that far).
+BEYOND_EVERY_STANDBY = 2 ** 62
+
+
 def test_with_the_primary_down_a_refill_past_every_standby_reads_the_freshest_at_once(probe, monitor):
     """Check that a read which must reach a position no standby has replayed,
     and which is not the session's own (a refill after an invalidation, whose
     position the lost primary may never have sent), is served at once by a
     standby, marked primary-down, while the primary is down. It used to wait
     for a standby past it as a pinned read does, up to MAX_REPLICA_LAG_SECONDS
-    (10 s): readers timed out during a failover (the bench, 3 of 6,249). A
-    pinned read still waits (tests/routing/test_read_your_writes.py)."""
+    (10 s): readers timed out during a failover (the bench, 3 of 6,249)."""
     Group.objects.using("default").create(name="before-the-loss")
     cluster.wait_all_replayed()
-    beyond_every_standby = 2 ** 62
-    cluster.stack_tool("stop", "primary")
-    try:
-        cluster.wait_until(lambda: not monitor.primary.up, 10, message="the primary to be seen down")
-        response = probe.get(f"/probe/read-past/?lsn={beyond_every_standby}")
-        assert response.status_code == 200
-        seen = response.json()
+    with primary_stopped(monitor):
+        seen = probe.get(f"/probe/read-past/?lsn={BEYOND_EVERY_STANDBY}").json()
         assert seen["waited"] is False
         assert seen["why"] == "primary-down" and seen["alias"] in ("replica1", "replica2")
         assert "before-the-loss" in seen["names"]
-    finally:
-        cluster.stack_tool("start", "primary")
-    cluster.wait_until(lambda: monitor.primary.up, 30, message="the primary to be seen up")
-    # A request opens its connections afresh (the restart closed the old ones).
-    assert probe.get(f"/probe/read-past/?lsn={beyond_every_standby}").json()["alias"] == "default"
+    # Back, the primary serves it (a request opens its connections afresh).
+    assert probe.get(f"/probe/read-past/?lsn={BEYOND_EVERY_STANDBY}").json()["alias"] == "default"
 
 
 def test_with_the_primary_down_a_pinned_refill_waits_only_for_its_own_write(probe, monitor):
@@ -116,14 +113,8 @@ def test_with_the_primary_down_a_pinned_refill_waits_only_for_its_own_write(prob
     only, never for the refill's, which no standby may ever reach."""
     assert probe.post("/probe/write/", {"name": "my-own-write"}).status_code == 303
     cluster.wait_all_replayed()
-    beyond_every_standby = 2 ** 62
-    cluster.stack_tool("stop", "primary")
-    try:
-        cluster.wait_until(lambda: not monitor.primary.up, 10, message="the primary to be seen down")
-        seen = probe.get(f"/probe/read-past/?lsn={beyond_every_standby}").json()
+    with primary_stopped(monitor):
+        seen = probe.get(f"/probe/read-past/?lsn={BEYOND_EVERY_STANDBY}").json()
         assert seen["why"] == "pinned" and seen["alias"] in ("replica1", "replica2")
         assert "my-own-write" in seen["names"]
-    finally:
-        cluster.stack_tool("start", "primary")
-    cluster.wait_until(lambda: monitor.primary.up, 30, message="the primary to be seen up")
     assert probe.get("/probe/read/").status_code == 200  # connections opened afresh after the restart
