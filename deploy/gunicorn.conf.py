@@ -19,10 +19,12 @@ Docker, benchmarks). Settings come from the environment:
                              site (blog/ratelimit.py) (default 127.0.0.1)
     GUNICORN_PROXY_PROTOCOL  off (default), v1, v2 or auto: PROXY protocol from them
     GUNICORN_CONTROL_SOCKET  path of gunicorn's control socket (default: none)
+    GUNICORN_SHARE_HEALTH_POLL  on (default): one worker polls the databases'
+                             health for all; off: each worker for itself
 
 The application is loaded once in the master (`preload_app`) and forked: the
 master closes its database connections before each fork, and every worker
-starts its own replica health poller after it.
+starts its replica health poller after it (one of them polls for all).
 """
 import gc
 import multiprocessing
@@ -142,14 +144,35 @@ def pre_fork(server, worker):
     gc.freeze()
 
 
+def on_starting(server):
+    """One replica-health poll for all the workers: they share a directory
+    where whichever holds its lock polls for the others
+    (routing/shared_health.py). GUNICORN_SHARE_HEALTH_POLL=off: each polls
+    for itself."""
+    from routing import shared_health
+
+    share = os.environ.get("GUNICORN_SHARE_HEALTH_POLL", "").strip().lower() or "on"
+    if share not in ("on", "off"):
+        raise ValueError(f"GUNICORN_SHARE_HEALTH_POLL is {share!r}: give on or off")
+    server.health_directory = shared_health.make_directory() if share == "on" else None
+
+
+def on_exit(server):
+    from routing import shared_health
+
+    if server.health_directory:
+        shared_health.remove_directory(server.health_directory)
+
+
 def post_fork(server, worker):
     """Threads do not survive fork(): each worker starts its own pollers
-    (replica health; the memory tier's invalidation log).
+    (replica health, shared with the other workers; the memory tier's
+    invalidation log).
     (redis-py notices the new pid and opens fresh connections by itself.)"""
     from cache import memory_sync
     from routing import health
 
-    health.start_polling()
+    health.start_polling(server.health_directory)
     memory_sync.ensure_running()
 
 

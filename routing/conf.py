@@ -53,5 +53,16 @@ def health_interval():
     return float(getattr(settings, "REPLICA_HEALTH_INTERVAL", 0.25))
 
 
+# A worker adopting the poll another worker made for all of them
+# (routing/shared_health.py) looks for it this many times per poll.
+LOOKS_PER_POLL = 4
+
+
+def health_view_age():
+    """How old a process's view of the servers can be: one poll interval,
+    plus the wait until a worker sharing the poll looks at it."""
+    return health_interval() * (1 + 1 / LOOKS_PER_POLL)
+
+
 def secure_cookies():
     return bool(getattr(settings, "HTTPS", False))

@@ -6,7 +6,7 @@ primary's DSN: with several hosts, libpq finds whichever member takes
 writes) for its WAL position, timeline and address, and each replica alias
 for its role, replay position and the timeline it receives, over its own
 short-timeout connections (application_name `blog:health`, so the servers
-can tell polls from reads).
+can tell polls from reads: routing/poll_connections.py).
 
 Lag in seconds is measured against the primary's own history, not with
 `now() - pg_last_xact_replay_timestamp()` (which grows on an idle primary):
@@ -23,18 +23,22 @@ were never acknowledged). Each comes back by itself once healthy again.
 A new timeline on the primary (a promotion: failover or switchover) starts
 a new history, and `primary_changed` tells whoever cares (the page cache
 starts afresh; ops reports it).
+
+Under gunicorn one worker polls for all the server's workers, the others
+adopt what it saw (routing/shared_health.py).
 """
 import logging
 import os
 import random
 import threading
 import time
+from dataclasses import asdict
 
 import psycopg2
-from django.conf import settings
 from django.dispatch import Signal
 
-from . import conf
+from . import conf, shared_health
+from .poll_connections import PollConnections
 from .lsn import MEMBER_STATE_SQL, PRIMARY_IDENTITY_SQL
 from .servers import (EVERYTHING, PRIMARY_ROLE, STANDBY_ROLE, PrimaryHistory, PrimaryIdentity,
                       ReplicationView, ServerStatus)
@@ -54,17 +58,24 @@ MIN_BACKOFF, MAX_BACKOFF = 1.0, 30.0
 
 
 class HealthMonitor:
-    def __init__(self, aliases):
+    def __init__(self, aliases, share=None):
         self.replicas = {alias: ServerStatus(alias) for alias in aliases}
+        self.share = share        # a SharedPoll; None: this process polls for itself
+        self.leading = share is None
+        self.adopting = False     # following the shared view (not polling) this round
+        self._alone = False       # polling for itself: the shared view went stale
+        self.last_change = None   # the latest promotion seen: timeline, lsn, refused_seconds
+        self._held_out = {}       # alias -> until when a failed read here keeps it out, whatever is shared
         self.primary = ServerStatus(conf.PRIMARY, role=PRIMARY_ROLE)
         self.identity = PrimaryIdentity()
         self.primary_changes = 0     # how many promotions this process has seen
         self.history = PrimaryHistory()
-        self._connections = {}
+        self._connections = PollConnections()
         self._lock = threading.Lock()
         self._thread = None
         self._pid = None
         self._primary_lost_at = None
+        self._adopted_written = 0.0   # when the shared view this process adopted was written
         self.polled = threading.Event()
         self._stopping = threading.Event()
         self.view = ReplicationView()
@@ -97,6 +108,7 @@ class HealthMonitor:
         status = self.replicas.get(alias) or self.primary
         with self._lock:
             self._fail(status, reason, time.monotonic())
+            self._held_out[alias] = status.out_until
         self.view = self.replication_view()
 
     def snapshot(self):
@@ -110,7 +122,7 @@ class HealthMonitor:
         if self._pid == os.getpid() and self._thread and self._thread.is_alive():
             return
         self._pid = os.getpid()
-        self._connections = {}
+        self._connections.forget()
         self._thread = threading.Thread(target=self._run, name="replica-health", daemon=True)
         self._thread.start()
 
@@ -123,18 +135,82 @@ class HealthMonitor:
     def _run(self):
         while not self._stopping.is_set():
             try:
-                self.poll_once()
+                self.poll_or_adopt()
             except Exception:  # the poller must survive anything; report and go on
                 logger.exception("replica health poll failed")
-            self._stopping.wait(conf.health_interval())
-        for alias in list(self._connections):
-            self._drop_connection(alias)
+            # A follower looks several times per poll: what the poller saw
+            # reaches it soon after (conf.health_view_age: the staleness budget).
+            self._stopping.wait(conf.health_interval() / (conf.LOOKS_PER_POLL if self.adopting else 1))
+        self._connections.close_all()
+        if self.share is not None:
+            self.share.close()
+
+    def poll_or_adopt(self):
+        """Poll the servers, for every worker when this one holds the shared
+        lock; else adopt what the worker that holds it last wrote, unless it
+        has not written for stale_after() (then poll, for this worker only)."""
+        self.leading = self.share is None or self.share.lead()
+        self.adopting = False
+        if not self.leading:
+            state = self.share.read()
+            if state is not None:
+                self.adopt(state)
+            age = time.monotonic() - self._adopted_written
+            self.adopting = age <= shared_health.stale_after()
+            if self.adopting:
+                self._alone = False
+                self._connections.close_all()  # any opened while the view was stale
+                return
+            if self._adopted_written and not self._alone:
+                logger.warning("the shared health view is %.1f s old: this worker polls for itself "
+                               "until the worker that polls for all writes again", age)
+            self._alone = True
+        self.poll_once()
+        if self.leading and self.share is not None:
+            self.share.publish(self.export())
 
     def poll_once(self):
         now = time.monotonic()
         primary_lsn = self._poll_primary(now)
         for status in self.replicas.values():
             self._poll_replica(status, primary_lsn, now)
+        self.view = self.replication_view()
+        self.polled.set()
+
+    # --- sharing one poll between workers (routing/shared_health.py) ---------
+    def export(self):
+        """What this poller saw, for the other workers to adopt."""
+        now = time.monotonic()
+        window = conf.max_lag_seconds() + shared_health.stale_after()
+        return {"written": now, "pid": os.getpid(),
+                "identity": [self.identity.member, self.identity.timeline],
+                "last_change": self.last_change, "primary_lost_at": self._primary_lost_at,
+                "primary": asdict(self.primary), "replicas": [asdict(s) for s in self.replicas.values()],
+                "history": self.history.recent(window, now)}
+
+    def adopt(self, state):
+        """Take what the polling worker saw as this process's own view,
+        sending the signals its changes call for here too. A server a failed
+        read took out here stays out for its backoff, whatever the poller saw."""
+        change = state["last_change"] or {}
+        self._take_identity(PrimaryIdentity(*state["identity"]), change.get("lsn", 0),
+                            change.get("refused_seconds", 0.0))
+        self.last_change, self._primary_lost_at = state["last_change"], state["primary_lost_at"]
+        self.history.replace(state["history"])
+        now = time.monotonic()
+        for seen in [state["primary"], *state["replicas"]]:
+            status = self.primary if seen["alias"] == self.primary.alias else self.replicas.get(seen["alias"])
+            if status is None or now < self._held_out.get(status.alias, 0.0):
+                continue
+            first_seen = not status.role
+            up, in_rotation, reason = seen.pop("up"), seen.pop("in_rotation"), seen.pop("reason")
+            for field, value in seen.items():
+                setattr(status, field, value)
+            if first_seen:  # what a process learns first is no news (nor is it in its own first poll)
+                status.up, status.in_rotation, status.reason = up, in_rotation, reason
+            else:
+                self._change(status, up=up, in_rotation=in_rotation, reason=reason)
+        self._adopted_written = state["written"]
         self.view = self.replication_view()
         self.polled.set()
 
@@ -159,15 +235,18 @@ class HealthMonitor:
         return self.history.latest()
 
     def _follow(self, identity, lsn, now):
-        """Another primary (a new timeline) starts a new history; say so once."""
         lost_at, self._primary_lost_at = self._primary_lost_at, None
+        self._take_identity(identity, lsn, now - lost_at if lost_at is not None else 0.0)
+
+    def _take_identity(self, identity, lsn, refused):
+        """Another primary (a new timeline) starts a new history; say so once."""
         old = self.identity
         self.identity = identity
         if not old.timeline or identity.timeline <= old.timeline:
             return
         self.history = PrimaryHistory()
         self.primary_changes += 1
-        refused = now - lost_at if lost_at is not None else 0.0
+        self.last_change = {"timeline": identity.timeline, "lsn": lsn, "refused_seconds": refused}
         logger.warning("the primary is now %s on timeline %s (was %s on timeline %s; no primary for %.1f s)",
                        identity.member, identity.timeline, old.member, old.timeline, refused)
         primary_changed.send(sender=HealthMonitor, old=old, new=identity, lsn=lsn, refused_seconds=refused)
@@ -203,31 +282,11 @@ class HealthMonitor:
     def _query(self, status, sql, now):
         """The row of one poll question; None (and the server down) if it failed."""
         try:
-            conn = self._connection(status.alias)
-            with conn.cursor() as cursor:
-                cursor.execute(sql)
-                return cursor.fetchone()
+            return self._connections.ask(status.alias, sql)
         except psycopg2.Error as error:
-            self._drop_connection(status.alias)
             with self._lock:
                 self._fail(status, f"unreachable: {str(error).strip().splitlines()[0]}", now)
             return None
-
-    def _connection(self, alias):
-        conn = self._connections.get(alias)
-        if conn is None or conn.closed:
-            conn = psycopg2.connect(**health_dsn(alias))
-            conn.autocommit = True
-            self._connections[alias] = conn
-        return conn
-
-    def _drop_connection(self, alias):
-        conn = self._connections.pop(alias, None)
-        if conn is not None:
-            try:
-                conn.close()
-            except psycopg2.Error:
-                pass
 
     def _fail(self, status, reason, now):
         status.failures += 1
@@ -250,22 +309,9 @@ class HealthMonitor:
                                       in_rotation=in_rotation, reason=reason, role=status.role)
 
 
-def health_dsn(alias):
-    config = settings.DATABASES[alias]
-    dsn = {
-        "host": config.get("HOST") or "127.0.0.1", "port": config.get("PORT") or 5432,
-        "user": config.get("USER"), "password": config.get("PASSWORD") or None,
-        "dbname": config.get("NAME"), "application_name": "blog:health",
-        "connect_timeout": 1, "options": "-c statement_timeout=500",
-    }
-    for option in ("target_session_attrs", "sslmode", "sslrootcert"):  # finding the primary, TLS
-        if option in config.get("OPTIONS", {}):
-            dsn[option] = config["OPTIONS"][option]
-    return dsn
-
-
 _monitor = None
 _monitor_lock = threading.Lock()
+_shared_directory = None  # set in each gunicorn worker: one poll for all of them
 
 
 def monitor():
@@ -277,13 +323,20 @@ def monitor():
             if _monitor is None or list(_monitor.replicas) != aliases:
                 if _monitor is not None:
                     _monitor.stop()
-                _monitor = HealthMonitor(aliases)
+                share = shared_health.SharedPoll(_shared_directory) if _shared_directory else None
+                _monitor = HealthMonitor(aliases, share)
     _monitor.ensure_running()
     return _monitor
 
 
-def start_polling():
-    """Start this process's poller and wait for its first round (gunicorn's post_fork)."""
+def start_polling(shared_directory=None):
+    """Start this process's poller and wait for its first round (gunicorn's
+    post_fork). With `shared_directory` (made by the master), one worker
+    polls for all those given the same one."""
+    global _shared_directory
+    if shared_directory != _shared_directory:
+        reset()
+        _shared_directory = shared_directory
     monitor().polled.wait(timeout=3)
 
 

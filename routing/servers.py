@@ -64,6 +64,18 @@ class PrimaryHistory:
     def latest(self):
         return self.samples[-1][1] if self.samples else 0
 
+    def recent(self, seconds, now):
+        """The samples of the last `seconds`, and the one before them: enough
+        to measure any lag up to `seconds` (a longer one reads as at least
+        that), for another process to carry on with."""
+        kept = [sample for sample in self.samples if sample[0] >= now - seconds]
+        older = len(self.samples) - len(kept)
+        return ([list(self.samples[older - 1])] if older else []) + [list(sample) for sample in kept]
+
+    def replace(self, samples):
+        self.samples.clear()
+        self.samples.extend((moment, lsn) for moment, lsn in samples)
+
     def seconds_behind(self, replay_lsn, now):
         """How long the primary has stood past `replay_lsn` (0 if it has not)."""
         for moment, lsn in self.samples:

@@ -2,7 +2,8 @@
 application (`wsgi.application`), plus
 
 - a probe URL reporting what the serving worker sees (its pid, its database
-  backend, where the replica health poller was started, the URL scheme,
+  backend, where the replica health poller was started, whether it polls
+  for all the workers, the URL scheme,
   the class gunicorn builds its responses with, whether the worker offered
   the application send_prepared, the request body it read),
   after `?sleep=<seconds>` if asked (a request that holds its thread);
@@ -29,9 +30,9 @@ POLLER_STARTED_IN = []
 _start_polling = health.start_polling
 
 
-def _start_polling_and_record():
+def _start_polling_and_record(*args, **kwargs):
     POLLER_STARTED_IN.append(os.getpid())
-    return _start_polling()
+    return _start_polling(*args, **kwargs)
 
 
 health.start_polling = _start_polling_and_record
@@ -46,6 +47,13 @@ def backend_pid():
 MASTER_BACKEND_PID = backend_pid()
 
 
+def health_poll():
+    """Whether this worker polls the databases for all, and where it shares."""
+    monitor = health.monitor()
+    return {"leading": monitor.leading, "adopting": monitor.adopting,
+            "directory": monitor.share.directory if monitor.share else None}
+
+
 def probe(environ, start_response):
     if environ.get("QUERY_STRING", "").startswith("sleep="):
         time.sleep(float(environ["QUERY_STRING"].removeprefix("sleep=")))
@@ -55,6 +63,7 @@ def probe(environ, start_response):
         "master_backend_pid": MASTER_BACKEND_PID,
         "backend_pid": backend_pid(),
         "poller_started_in": POLLER_STARTED_IN,
+        "health_poll": health_poll(),
         "url_scheme": environ["wsgi.url_scheme"],
         "remote_addr": environ.get("REMOTE_ADDR"),
         "response_class": f"{gunicorn_wsgi.Response.__module__}.{gunicorn_wsgi.Response.__qualname__}",

@@ -3,11 +3,14 @@ and pollers across fork(), the proxies trusted for X-Forwarded-Proto, and the
 image's healthcheck script against production settings."""
 import ipaddress
 import json
+import os
 import re
 import secrets
+import signal
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.deploy.gunicorn_server import get, gunicorn
 from tests.fixtures.cluster import REPO, wait_until
@@ -63,6 +66,51 @@ def test_each_worker_starts_its_own_health_poller_after_fork(tmp_path):
     with gunicorn(tmp_path, app=PROBE_APP) as base:
         report = probe(base)
     assert report["poller_started_in"] == [report["worker_pid"]]
+
+
+def probe_every_worker(base, workers):
+    """The probe's report from each of the server's workers (new
+    connections land on whichever worker takes them)."""
+    reports = {}
+
+    def all_answered():
+        report = probe(base)
+        reports[report["worker_pid"]] = report
+        return set(reports) >= workers and {pid: reports[pid] for pid in workers}
+
+    return wait_until(all_answered, timeout=30, message=f"an answer from each of the workers {workers}")
+
+
+def test_one_worker_polls_the_databases_for_all_and_another_takes_over_when_it_dies(tmp_path):
+    """Check that of a server's workers exactly one polls the databases'
+    health and writes what it saw to the directory the master made, the
+    others adopting it; that when that worker is killed another takes over;
+    and that the master removes the directory when it stops."""
+    with gunicorn(tmp_path, env={"WEB_CONCURRENCY": "3"}, app=PROBE_APP) as base:
+        workers = wait_until(lambda: len(base.ready_worker_pids()) == 3 and base.ready_worker_pids(), 30)
+        reports = probe_every_worker(base, workers)
+        polls = [pid for pid, report in reports.items() if report["health_poll"]["leading"]]
+        assert len(polls) == 1, reports
+        assert all(r["health_poll"]["adopting"] for pid, r in reports.items() if pid not in polls)
+        directory = Path(reports[polls[0]]["health_poll"]["directory"])
+        view = directory / "view.json"
+        assert json.loads(view.read_text())["pid"] == polls[0]
+
+        os.kill(polls[0], signal.SIGKILL)
+        wait_until(lambda: json.loads(view.read_text())["pid"] not in (polls[0],)
+                   and json.loads(view.read_text())["pid"] in base.worker_pids(), 30,
+                   message="another worker to poll for all")
+    assert not directory.exists()
+
+
+def test_with_the_shared_poll_off_every_worker_polls_for_itself(tmp_path):
+    """Check the counterfactual: GUNICORN_SHARE_HEALTH_POLL=off."""
+    env = {"WEB_CONCURRENCY": "2", "GUNICORN_SHARE_HEALTH_POLL": "off"}
+    with gunicorn(tmp_path, env=env, app=PROBE_APP) as base:
+        workers = wait_until(lambda: len(base.ready_worker_pids()) == 2 and base.ready_worker_pids(), 30)
+        reports = probe_every_worker(base, workers)
+    assert all(r["health_poll"] == {"leading": True, "adopting": False, "directory": None}
+               for r in reports.values())
 
 
 def test_both_worker_classes_answer_with_the_projects_response(tmp_path):

@@ -88,3 +88,16 @@ def test_a_pin_tells_how_old_it_is(monkeypatch):
     lsn, age = read_pin_with_age(request_with(value))
     assert lsn == 42 and 6 <= age <= 8
 
+
+
+@pytest.mark.parametrize(("pin_max_age", "refused"), [(10.3, True), (10.32, False)])
+def test_the_system_check_refuses_a_pin_that_could_expire_before_a_replica_in_rotation_catches_up(
+        pin_max_age, refused):
+    """Check routing.E001: PIN_MAX_AGE must exceed the worst lag in rotation
+    (10 s here) plus how old a process's view of the replicas can be (one
+    0.25 s poll, and a quarter of one until a worker sharing it looks)."""
+    from routing.checks import pin_outlives_lag
+
+    with override_settings(PIN_MAX_AGE=pin_max_age, MAX_REPLICA_LAG_SECONDS=10, REPLICA_HEALTH_INTERVAL=0.25):
+        errors = pin_outlives_lag(None)
+    assert [error.id for error in errors] == (["routing.E001"] if refused else [])
