@@ -160,7 +160,7 @@ def on_starting(server):
 def on_exit(server):
     from routing import shared_health
 
-    if server.health_directory:
+    if getattr(server, "health_directory", None):
         shared_health.remove_directory(server.health_directory)
 
 
@@ -172,7 +172,7 @@ def post_fork(server, worker):
     from cache import memory_sync
     from routing import health
 
-    health.start_polling(server.health_directory)
+    health.start_polling(getattr(server, "health_directory", None))
     memory_sync.ensure_running()
 
 

@@ -23,15 +23,18 @@ hung) polls for itself until the file is fresh again. Without a directory
 (runserver, tests, management commands) every process polls for itself.
 """
 import fcntl
+import glob
 import json
 import logging
 import os
 import shutil
 import tempfile
+import time
 
 from . import conf
 
-STATE_FILE, LOCK_FILE = "view.json", "poller.lock"
+PREFIX, STATE_FILE, LOCK_FILE = "blog-health-", "view.json", "poller.lock"
+ABANDONED_AFTER = 60.0  # seconds with nothing written and the lock free: its server is gone
 
 logger = logging.getLogger(__name__)
 
@@ -107,16 +110,47 @@ class SharedPoll:
             self._pid, self._lock_fd, self._seen = os.getpid(), None, None
 
 
-def make_directory():
+def make_directory(parent=None):
     """A private directory for one server's workers to share (in its master),
     in memory where there is /dev/shm (four small writes a second need no
-    disk); None, and every worker polls for itself, if none can be made."""
+    disk); None, and every worker polls for itself, if none can be made.
+    Those that servers killed outright left behind go first."""
+    parent = parent or ("/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir())
+    remove_abandoned_directories(parent)
     try:
-        return tempfile.mkdtemp(prefix="blog-health-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+        return tempfile.mkdtemp(prefix=PREFIX, dir=parent)
     except OSError as error:
         logger.warning("replica health: no directory to share one poll between workers (%s): "
                        "each worker polls for itself", error)
         return None
+
+
+def remove_abandoned_directories(parent):
+    """Remove the directories of servers gone without their on_exit hook
+    (SIGKILL, the OOM killer): nobody holds their lock, and nothing was
+    written in them for ABANDONED_AFTER (a live server writes four times a
+    second; the rename of each write touches the directory)."""
+    for directory in glob.glob(os.path.join(glob.escape(parent), PREFIX + "*")):
+        if _abandoned(directory):
+            remove_directory(directory)
+
+
+def _abandoned(directory):
+    try:
+        if time.time() - os.stat(directory).st_mtime < ABANDONED_AFTER:
+            return False
+        fd = os.open(os.path.join(directory, LOCK_FILE), os.O_RDWR | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return True   # no lock: no worker ever polled there
+    except OSError:
+        return False  # another user's, or gone meanwhile
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except OSError:
+        return False  # held: a worker polls there (hung, or about to write)
+    finally:
+        os.close(fd)
 
 
 def remove_directory(directory):

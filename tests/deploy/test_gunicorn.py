@@ -86,12 +86,18 @@ def test_one_worker_polls_the_databases_for_all_and_another_takes_over_when_it_d
     health and writes what it saw to the directory the master made, the
     others adopting it; that when that worker is killed another takes over;
     and that the master removes the directory when it stops."""
-    with gunicorn(tmp_path, env={"WEB_CONCURRENCY": "3"}, app=PROBE_APP) as base:
-        workers = wait_until(lambda: len(base.ready_worker_pids()) == 3 and base.ready_worker_pids(), 30)
+    def settled(base, workers):
+        """Every worker's report, once one polls and the others adopt (a worker
+        that starts before anything was written polls once for itself)."""
         reports = probe_every_worker(base, workers)
         polls = [pid for pid, report in reports.items() if report["health_poll"]["leading"]]
-        assert len(polls) == 1, reports
-        assert all(r["health_poll"]["adopting"] for pid, r in reports.items() if pid not in polls)
+        adopting = [pid for pid, report in reports.items() if report["health_poll"]["adopting"]]
+        return len(polls) == 1 and len(adopting) == len(workers) - 1 and (reports, polls)
+
+    with gunicorn(tmp_path, env={"WEB_CONCURRENCY": "3"}, app=PROBE_APP) as base:
+        workers = wait_until(lambda: len(base.ready_worker_pids()) == 3 and base.ready_worker_pids(), 30)
+        reports, polls = wait_until(lambda: settled(base, workers), 30,
+                                    message="one worker polling, the others adopting its view")
         directory = Path(reports[polls[0]]["health_poll"]["directory"])
         view = directory / "view.json"
         assert json.loads(view.read_text())["pid"] == polls[0]
