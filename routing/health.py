@@ -32,14 +32,13 @@ import os
 import random
 import threading
 import time
-from dataclasses import asdict
 
 import psycopg2
 from django.dispatch import Signal
 
 from . import conf, shared_health
-from .poll_connections import PollConnections
 from .lsn import MEMBER_STATE_SQL, PRIMARY_IDENTITY_SQL
+from .poll_connections import PollConnections
 from .servers import (EVERYTHING, PRIMARY_ROLE, STANDBY_ROLE, PrimaryHistory, PrimaryIdentity,
                       ReplicationView, ServerStatus)
 
@@ -57,7 +56,7 @@ primary_changed = Signal()
 MIN_BACKOFF, MAX_BACKOFF = 1.0, 30.0
 
 
-class HealthMonitor:
+class HealthMonitor(shared_health.SharedViewMixin):
     def __init__(self, aliases, share=None):
         self.replicas = {alias: ServerStatus(alias) for alias in aliases}
         self.share = share        # a SharedPoll; None: this process polls for itself
@@ -145,72 +144,11 @@ class HealthMonitor:
         if self.share is not None:
             self.share.close()
 
-    def poll_or_adopt(self):
-        """Poll the servers, for every worker when this one holds the shared
-        lock; else adopt what the worker that holds it last wrote, unless it
-        has not written for stale_after() (then poll, for this worker only)."""
-        self.leading = self.share is None or self.share.lead()
-        self.adopting = False
-        if not self.leading:
-            state = self.share.read()
-            if state is not None:
-                self.adopt(state)
-            age = time.monotonic() - self._adopted_written
-            self.adopting = age <= shared_health.stale_after()
-            if self.adopting:
-                self._alone = False
-                self._connections.close_all()  # any opened while the view was stale
-                return
-            if self._adopted_written and not self._alone:
-                logger.warning("the shared health view is %.1f s old: this worker polls for itself "
-                               "until the worker that polls for all writes again", age)
-            self._alone = True
-        self.poll_once()
-        if self.leading and self.share is not None:
-            self.share.publish(self.export())
-
     def poll_once(self):
         now = time.monotonic()
         primary_lsn = self._poll_primary(now)
         for status in self.replicas.values():
             self._poll_replica(status, primary_lsn, now)
-        self.view = self.replication_view()
-        self.polled.set()
-
-    # --- sharing one poll between workers (routing/shared_health.py) ---------
-    def export(self):
-        """What this poller saw, for the other workers to adopt."""
-        now = time.monotonic()
-        window = conf.max_lag_seconds() + shared_health.stale_after()
-        return {"written": now, "pid": os.getpid(),
-                "identity": [self.identity.member, self.identity.timeline],
-                "last_change": self.last_change, "primary_lost_at": self._primary_lost_at,
-                "primary": asdict(self.primary), "replicas": [asdict(s) for s in self.replicas.values()],
-                "history": self.history.recent(window, now)}
-
-    def adopt(self, state):
-        """Take what the polling worker saw as this process's own view,
-        sending the signals its changes call for here too. A server a failed
-        read took out here stays out for its backoff, whatever the poller saw."""
-        change = state["last_change"] or {}
-        self._take_identity(PrimaryIdentity(*state["identity"]), change.get("lsn", 0),
-                            change.get("refused_seconds", 0.0))
-        self.last_change, self._primary_lost_at = state["last_change"], state["primary_lost_at"]
-        self.history.replace(state["history"])
-        now = time.monotonic()
-        for seen in [state["primary"], *state["replicas"]]:
-            status = self.primary if seen["alias"] == self.primary.alias else self.replicas.get(seen["alias"])
-            if status is None or now < self._held_out.get(status.alias, 0.0):
-                continue
-            first_seen = not status.role
-            up, in_rotation, reason = seen.pop("up"), seen.pop("in_rotation"), seen.pop("reason")
-            for field, value in seen.items():
-                setattr(status, field, value)
-            if first_seen:  # what a process learns first is no news (nor is it in its own first poll)
-                status.up, status.in_rotation, status.reason = up, in_rotation, reason
-            else:
-                self._change(status, up=up, in_rotation=in_rotation, reason=reason)
-        self._adopted_written = state["written"]
         self.view = self.replication_view()
         self.polled.set()
 

@@ -21,6 +21,10 @@ and the next worker to look takes over, with the history the last one
 wrote. A worker that finds the file older than stale_after() (its writer
 hung) polls for itself until the file is fresh again. Without a directory
 (runserver, tests, management commands) every process polls for itself.
+
+SharedPoll is the directory seen from one process; SharedViewMixin is the
+part of routing.health.HealthMonitor that decides between polling and
+adopting, and writes and reads the view.
 """
 import fcntl
 import glob
@@ -30,8 +34,10 @@ import os
 import shutil
 import tempfile
 import time
+from dataclasses import asdict
 
 from . import conf
+from .servers import PrimaryIdentity
 
 PREFIX, STATE_FILE, LOCK_FILE = "blog-health-", "view.json", "poller.lock"
 ABANDONED_AFTER = 60.0  # seconds with nothing written and the lock free: its server is gone
@@ -108,6 +114,72 @@ class SharedPoll:
             if self._lock_fd is not None:
                 os.close(self._lock_fd)  # the child's copy: the parent keeps its own, and its lock
             self._pid, self._lock_fd, self._seen = os.getpid(), None, None
+
+
+class SharedViewMixin:
+    """The part of routing.health.HealthMonitor that crosses processes:
+    whether this worker polls for all or adopts what another saw, what it
+    writes, and how it takes what another wrote as its own view."""
+
+    def poll_or_adopt(self):
+        """Poll the servers, for every worker when this one holds the shared
+        lock; else adopt what the worker that holds it last wrote, unless it
+        has not written for stale_after() (then poll, for this worker only)."""
+        self.leading = self.share is None or self.share.lead()
+        self.adopting = False
+        if not self.leading:
+            state = self.share.read()
+            if state is not None:
+                self.adopt(state)
+            age = time.monotonic() - self._adopted_written
+            self.adopting = age <= stale_after()
+            if self.adopting:
+                self._alone = False
+                self._connections.close_all()  # any opened while the view was stale
+                return
+            if self._adopted_written and not self._alone:
+                logger.warning("the shared health view is %.1f s old: this worker polls for itself "
+                               "until the worker that polls for all writes again", age)
+            self._alone = True
+        self.poll_once()
+        if self.leading and self.share is not None:
+            self.share.publish(self.export())
+
+    def export(self):
+        """What this poller saw, for the other workers to adopt."""
+        now = time.monotonic()
+        window = conf.max_lag_seconds() + stale_after()
+        return {"written": now, "pid": os.getpid(),
+                "identity": [self.identity.member, self.identity.timeline],
+                "last_change": self.last_change, "primary_lost_at": self._primary_lost_at,
+                "primary": asdict(self.primary), "replicas": [asdict(s) for s in self.replicas.values()],
+                "history": self.history.recent(window, now)}
+
+    def adopt(self, state):
+        """Take what the polling worker saw as this process's own view,
+        sending the signals its changes call for here too. A server a failed
+        read took out here stays out for its backoff, whatever the poller saw."""
+        change = state["last_change"] or {}
+        self._take_identity(PrimaryIdentity(*state["identity"]), change.get("lsn", 0),
+                            change.get("refused_seconds", 0.0))
+        self.last_change, self._primary_lost_at = state["last_change"], state["primary_lost_at"]
+        self.history.replace(state["history"])
+        now = time.monotonic()
+        for seen in [state["primary"], *state["replicas"]]:
+            status = self.primary if seen["alias"] == self.primary.alias else self.replicas.get(seen["alias"])
+            if status is None or now < self._held_out.get(status.alias, 0.0):
+                continue
+            first_seen = not status.role
+            up, in_rotation, reason = seen.pop("up"), seen.pop("in_rotation"), seen.pop("reason")
+            for field, value in seen.items():
+                setattr(status, field, value)
+            if first_seen:  # what a process learns first is no news (nor is it in its own first poll)
+                status.up, status.in_rotation, status.reason = up, in_rotation, reason
+            else:
+                self._change(status, up=up, in_rotation=in_rotation, reason=reason)
+        self._adopted_written = state["written"]
+        self.view = self.replication_view()
+        self.polled.set()
 
 
 def make_directory(parent=None):

@@ -139,7 +139,7 @@ def test_a_stale_shared_view_makes_a_follower_poll_for_itself_and_say_so(workers
     state = poller.export()
     state["written"] = time.monotonic() - shared_health.stale_after() - 1
     poller.share.publish(state)
-    with caplog.at_level(logging.WARNING, logger="routing.health"):
+    with caplog.at_level(logging.WARNING, logger="routing.shared_health"):
         follower.poll_or_adopt()
     assert not follower.leading and not follower.adopting
     assert follower._connections._open
