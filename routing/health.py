@@ -107,7 +107,8 @@ class HealthMonitor(shared_health.SharedViewMixin):
         status = self.replicas.get(alias) or self.primary
         with self._lock:
             self._fail(status, reason, time.monotonic())
-            self._held_out[alias] = status.out_until
+            if status is not self.primary:  # the primary: asked again at the next poll, backoff or not
+                self._held_out[alias] = status.out_until
         self.view = self.replication_view()
 
     def snapshot(self):

@@ -26,6 +26,7 @@ SharedPoll is the directory seen from one process; SharedViewMixin is the
 part of routing.health.HealthMonitor that decides between polling and
 adopting, and writes and reads the view.
 """
+import contextlib
 import fcntl
 import glob
 import json
@@ -60,6 +61,7 @@ class SharedPoll:
         self._lock_fd = None
         self._pid = None
         self._seen = None  # (inode, mtime, size) of the state file last read
+        self._publish_failed = False
 
     def lead(self):
         """True when this process holds the lock (taking it if it is free):
@@ -76,14 +78,23 @@ class SharedPoll:
             return False
 
     def publish(self, state):
+        """Write `state` for the others; a failure (the directory gone as the
+        server stops, or full) is said once, and the others, seeing the view
+        go stale, poll for themselves meanwhile."""
         path = os.path.join(self.directory, STATE_FILE)
         temporary = f"{path}.{os.getpid()}"
         try:
             with open(temporary, "w") as file:
                 json.dump(state, file, separators=(",", ":"))
             os.replace(temporary, path)
-        except FileNotFoundError:  # the directory went away: the server is stopping
-            pass
+            self._publish_failed = False
+        except OSError as error:
+            if not self._publish_failed:
+                logger.warning("replica health: cannot write the shared view (%s): the other workers "
+                               "will poll for themselves", error)
+            self._publish_failed = True
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
 
     def read(self):
         """The state last published, if it changed since the last call

@@ -8,6 +8,7 @@ import logging
 import os
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -113,6 +114,37 @@ def test_a_read_that_failed_in_a_follower_keeps_the_server_out_there_for_its_bac
     poller.poll_or_adopt()
     follower.poll_or_adopt()
     assert follower.replicas[alias].in_rotation
+
+
+def test_a_write_that_failed_in_a_follower_takes_the_primary_out_only_until_the_next_view(workers):
+    """Check that the primary a failed write took out in a follower comes
+    back with the poller's next view, as it would at the follower's own next
+    poll (no backoff for the primary: writes would be refused a second)."""
+    poller, follower = workers
+    poller.poll_or_adopt()
+    follower.poll_or_adopt()
+    follower.mark_down(conf.PRIMARY, "write failed: test")
+    assert not follower.primary.up
+    poller.poll_or_adopt()
+    follower.poll_or_adopt()
+    assert follower.primary.up
+
+
+def test_a_poller_that_cannot_write_says_so_once_and_the_others_poll_for_themselves(workers, caplog):
+    """Check that a full or vanished directory costs a warning, not a
+    traceback four times a second, and that the followers, seeing the view
+    go stale, poll for themselves."""
+    poller, follower = workers
+    poller.poll_or_adopt()
+    follower.poll_or_adopt()
+    poller.share.directory = str(Path(poller.share.directory) / "gone")
+    with caplog.at_level(logging.WARNING, logger="routing.shared_health"):
+        poller.poll_or_adopt()
+        poller.poll_or_adopt()
+    assert caplog.text.count("cannot write the shared view") == 1
+    follower._adopted_written -= shared_health.stale_after() + 1  # as time passes with no new view
+    follower.poll_or_adopt()
+    assert not follower.adopting and follower._connections._open
 
 
 def test_when_the_polling_worker_goes_another_takes_over_with_its_history(workers):
