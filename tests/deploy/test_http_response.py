@@ -291,3 +291,41 @@ def test_the_cache_looks_for_send_prepared_where_the_workers_offer_it():
     from cache import wsgi as cache_wsgi
 
     assert cache_wsgi.SEND_PREPARED == http_response.SEND_PREPARED
+
+
+class TakesPartOfASendmsg:
+    """A socket whose sendmsg takes only the first `taken` bytes (what a
+    full send buffer does); sendall takes everything. It keeps what went out."""
+
+    def __init__(self, taken):
+        self.taken, self.wire = taken, b""
+
+    def sendmsg(self, buffers):
+        self.wire += b"".join(bytes(buffer) for buffer in buffers)[:self.taken]
+        return min(self.taken, sum(len(buffer) for buffer in buffers))
+
+    def sendall(self, data):
+        self.wire += bytes(data)
+
+
+class HasNoSendmsg(TakesPartOfASendmsg):
+    def sendmsg(self, buffers):
+        raise NotImplementedError("sendmsg not allowed on instances of SSLSocket")
+
+
+@pytest.mark.parametrize("taken", [0, 1, 17, 18, 19, 30, 1000])
+def test_head_and_body_arrive_whole_and_in_order_whatever_part_a_sendmsg_took(taken):
+    """Check that write_whole sends what the kernel did not take, in order,
+    whether the first call stopped inside the head, at its end, inside the
+    body or took everything."""
+    head, body = b"HTTP/1.1 200 OK\r\n\r\n", b"a body of some length"
+    socket_ = TakesPartOfASendmsg(taken)
+    http_response.write_whole(socket_, head, body)
+    assert socket_.wire == head + body
+
+
+def test_a_socket_without_sendmsg_gets_head_and_body_joined():
+    """Check that a TLS socket (no sendmsg) still gets the whole answer."""
+    socket_ = HasNoSendmsg(0)
+    http_response.write_whole(socket_, b"head\r\n\r\n", b"body")
+    assert socket_.wire == b"head\r\n\r\nbody"
