@@ -19,16 +19,18 @@ MAX_HEADER = 4096
 
 def precondition_status(header, etag, last_modified=None):
     """`header(name)` gives a request header's value or None (e.g. environ.get on HTTP_ names)."""
-    if_match = header("HTTP_IF_MATCH")
+    if_match, if_unmodified_since = header("HTTP_IF_MATCH"), header("HTTP_IF_UNMODIFIED_SINCE")
+    if_none_match, if_modified_since = header("HTTP_IF_NONE_MATCH"), header("HTTP_IF_MODIFIED_SINCE")
+    if if_match is None and if_unmodified_since is None and if_none_match is None and if_modified_since is None:
+        return None  # most requests: nothing to compare, no function called (a hit's path stays short)
     if if_match is not None:
         if not matches(if_match, etag, weak=False):
             return PRECONDITION_FAILED
-    elif modified_since(header("HTTP_IF_UNMODIFIED_SINCE"), last_modified) is True:
+    elif modified_since(if_unmodified_since, last_modified) is True:
         return PRECONDITION_FAILED
-    if_none_match = header("HTTP_IF_NONE_MATCH")
     if if_none_match is not None:
         return NOT_MODIFIED if matches(if_none_match, etag, weak=True) else None
-    if modified_since(header("HTTP_IF_MODIFIED_SINCE"), last_modified) is False:
+    if modified_since(if_modified_since, last_modified) is False:
         return NOT_MODIFIED
     return None
 

@@ -14,8 +14,7 @@ import re
 import time
 from http import HTTPStatus
 
-from routing import RequestState, replication_view, session_facts
-from routing.request_state import ENVIRON_KEY
+from routing import replication_view, session_facts, state_in
 
 from . import conf, keys, memory, memory_sync, representation, stats, store
 
@@ -61,6 +60,14 @@ def request_id_for(environ):
     return given
 
 
+def milliseconds(seconds):
+    """`seconds` as milliseconds with two decimals ("0.05"), in integer
+    arithmetic: a hit formats no float (the float formatter's code is cold
+    on a hit's path, and touching it costs more than the arithmetic)."""
+    hundredths = int(seconds * 100_000)
+    return f"{hundredths // 100}.{hundredths % 100:02d}"
+
+
 def server_timing(state, started):
     """Of a response Django rendered (cache hits write theirs in `respond`):
     `cache;desc` is "none", and `db` names the server that rendered, so load
@@ -78,28 +85,31 @@ class PageCacheApplication:
     def __call__(self, environ, start_response):
         started = time.perf_counter()
         memory_sync.ensure_running()
-        state = environ[ENVIRON_KEY] = RequestState(request_id=request_id_for(environ))
+        request_id = request_id_for(environ)
         if environ["REQUEST_METHOD"] in ("GET", "HEAD"):
-            served = self.from_cache(environ, state, start_response, started)
+            served = self.from_cache(environ, request_id, start_response, started)
             if served is not None:
                 return served
+        # The request's record (routing.RequestState) is made only for Django,
+        # here or by the cache handing it a fill: a hit never needs one.
+        state = state_in(environ)
+        state.request_id = request_id
         return self.django(environ, state, start_response, started)
 
     # --- the cache --------------------------------------------------------
-    def from_cache(self, environ, state, start_response, started):
+    def from_cache(self, environ, request_id, start_response, started):
         session = session_facts(environ.get("HTTP_COOKIE"))
         if session.signed_in:
             return None  # editors: never from the cache
         page_key = keys.page_key(environ)
         if page_key is None:
             return None
-        state.cache_outcome = "MISS"
         entry = memory.tier.get(page_key, session.pin_lsn)
         if entry is not None:
-            return self.respond(environ, state, start_response, entry, HIT, started, "memory")
-        return self.from_redis(environ, state, start_response, page_key, session.pin_lsn, started)
+            return self.respond(environ, request_id, start_response, entry, HIT, started, "memory")
+        return self.from_redis(environ, request_id, start_response, page_key, session.pin_lsn, started)
 
-    def from_redis(self, environ, state, start_response, page_key, pin_lsn, started):
+    def from_redis(self, environ, request_id, start_response, page_key, pin_lsn, started):
         """A hit; else STALE (the previous copy, while a refill is not due
         or runs elsewhere); else a render in Django, holding the fill lease
         when this request is the one to refill. A request refused the
@@ -117,31 +127,33 @@ class PageCacheApplication:
             observed = memory.tier.observed()
             found = store.lookup(page_key, pin_lsn, token, replication)
             if found is None:
+                state_in(environ).cache_outcome = "MISS"
                 return None  # Redis out: render from the database
             if found.state == store.FRESH:
                 memory.tier.put(page_key, found.entry, observed)
-                return self.respond(environ, state, start_response, found.entry, HIT, started, "redis")
+                return self.respond(environ, request_id, start_response, found.entry, HIT, started, "redis")
             if found.leased or found.state == store.BEHIND_PIN:
-                self.hand_to_django(state, found, token if found.leased else "")
+                self.hand_to_django(state_in(environ), found, token if found.leased else "")
                 return None
             if found.stale_ok or found.state == store.PAST_TTL:
-                return self.respond(environ, state, start_response, found.entry, STALE, started, "redis")
+                return self.respond(environ, request_id, start_response, found.entry, STALE, started, "redis")
             if time.monotonic() >= deadline:
-                self.hand_to_django(state, found, "")  # the fill is late: render too
+                self.hand_to_django(state_in(environ), found, "")  # the fill is late: render too
                 return None
             time.sleep(pause)  # another request is filling it: wait briefly
             pause = min(pause * 1.5, 0.05)
 
     @staticmethod
     def hand_to_django(state, found, lease_token):
+        state.cache_outcome = "MISS"
         state.fill_key, state.fill_lease = found.full_key, lease_token
         if conf.lsn_gating() and found.state in (store.INVALIDATED, store.ABSENT):
             state.required_lsn = found.newest_lsn
 
-    def respond(self, environ, state, start_response, entry, outcome, started, tier):
+    def respond(self, environ, request_id, start_response, entry, outcome, started, tier):
         status, headers, body = representation.answer(entry, environ.get)
-        elapsed = f"{(time.perf_counter() - started) * 1000:.2f}"  # all of it the cache's: no database, no view
-        own = [("X-Cache", outcome), ("X-Request-ID", state.request_id), ("Server-Timing",
+        elapsed = milliseconds(time.perf_counter() - started)  # all of it the cache's: no database, no view
+        own = [("X-Cache", outcome), ("X-Request-ID", request_id), ("Server-Timing",
                f'cache;dur={elapsed};desc="{tier}", db;dur=0.00;desc="0 queries", app;dur={elapsed}')]
         stats.count(outcome)
         if environ["REQUEST_METHOD"] == "HEAD":

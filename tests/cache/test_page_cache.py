@@ -4,6 +4,8 @@ import gzip
 import pytest
 from django.contrib.auth.models import Group
 
+from cache.wsgi import milliseconds
+from routing.request_state import ENVIRON_KEY
 from tests.cache.conftest import add_group, page_keys, renders
 from tests.fixtures import cluster
 from tests.fixtures.wsgi import environ_for, request
@@ -32,9 +34,28 @@ def test_every_reader_response_carries_request_id_and_server_timing(app):
 
 
 def test_a_sane_request_id_from_the_proxy_is_kept(app):
-    """Check that a well-formed X-Request-ID is echoed back rather than replaced."""
-    response = request(app, "/c/groups/", headers={"X-Request-ID": "abc12345-proxy"})
-    assert response.headers["X-Request-ID"] == "abc12345-proxy"
+    """Check that a well-formed X-Request-ID is echoed back rather than
+    replaced, by the render (MISS) and by the hit that follows."""
+    for outcome in ("MISS", "HIT"):
+        response = request(app, "/c/groups/", headers={"X-Request-ID": "abc12345-proxy"})
+        assert (response.headers["X-Cache"], response.headers["X-Request-ID"]) == (outcome, "abc12345-proxy")
+
+
+def test_only_a_request_that_enters_django_gets_a_request_record(app):
+    """Check that the request's record (routing.RequestState, what Django's
+    parts share) is made for a render and never for a hit, which answers
+    without it (a hit's path stays short)."""
+    rendered, hit = environ_for("/c/groups/"), environ_for("/c/groups/")
+    for environ in (rendered, hit):
+        b"".join(app(environ, lambda status, headers, exc_info=None: None))
+    assert rendered[ENVIRON_KEY].cache_outcome == "MISS" and rendered[ENVIRON_KEY].request_id
+    assert ENVIRON_KEY not in hit
+
+
+@pytest.mark.parametrize("seconds, shown", [(0, "0.00"), (0.0005, "0.50"), (0.012345, "12.34"), (1.5, "1500.00")])
+def test_a_hits_server_timing_shows_milliseconds_with_two_decimals(seconds, shown):
+    """Check the hit's duration format without a float formatted (cut, not rounded)."""
+    assert milliseconds(seconds) == shown
 
 
 def test_gzip_and_identity_are_served_with_distinct_strong_etags(app):
