@@ -25,9 +25,9 @@ A prepared response (`send_prepared`) goes further, for an application
 that answers the same headers many times over (cache/wsgi.py's hits): it
 hands over its status, a header list it keeps unchanged between responses,
 the few headers of this one response and the body, and the Response writes
-them with one `sendall`, the list's lines joined once per list. No
-`start_response`, no header looked up one by one, no second write for the
-body. The list goes through the same checks the first time it is seen;
+them with one `sendmsg` (`write_whole`), the list's lines joined once per
+list and the body not copied. No `start_response`, no header looked up one
+by one, no second write for the body. The list goes through the same checks the first time it is seen;
 one that gunicorn would change (a hop-by-hop header, a value to strip)
 is refused, and the application answers the usual way.
 """
