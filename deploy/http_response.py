@@ -27,9 +27,10 @@ hands over its status, a header list it keeps unchanged between responses,
 the few headers of this one response and the body, and the Response writes
 them with one `sendmsg` (`write_whole`), the list's lines joined once per
 list and the body not copied. No `start_response`, no header looked up one
-by one, no second write for the body. The list goes through the same checks the first time it is seen;
-one that gunicorn would change (a hop-by-hop header, a value to strip)
-is refused, and the application answers the usual way.
+by one, no second write for the body. The list goes through the same
+checks the first time it is seen; one that gunicorn would change (a
+hop-by-hop header, a value to strip) is refused, and the application
+answers the usual way.
 """
 import time
 
@@ -185,7 +186,7 @@ class Response(wsgi.Response):
 def write_whole(sock, head, body):
     """`head` then `body`, in one system call without joining them first.
     Joining copied the body (10-20 KB for a page) into a new buffer: as many
-    cache lines read and written again, about half of what a hit touched
+    cache lines read and written again, some 40 % of what a hit touched
     beyond the ceiling's with cold caches (docs/performance.md, "What a hit
     touches"). What the kernel did not take goes on with sendall; a socket
     without sendmsg (TLS) gets them joined."""
