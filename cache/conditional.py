@@ -14,6 +14,8 @@ nothing rather than parsed at length.
 from django.utils.http import parse_http_date_safe
 
 NOT_MODIFIED, PRECONDITION_FAILED = 304, 412
+# A request with none of these has no precondition (most requests).
+CONDITIONAL_HEADERS = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE")
 MAX_HEADER = 4096
 
 
@@ -22,7 +24,7 @@ def precondition_status(header, etag, last_modified=None):
     if_match, if_unmodified_since = header("HTTP_IF_MATCH"), header("HTTP_IF_UNMODIFIED_SINCE")
     if_none_match, if_modified_since = header("HTTP_IF_NONE_MATCH"), header("HTTP_IF_MODIFIED_SINCE")
     if if_match is None and if_unmodified_since is None and if_none_match is None and if_modified_since is None:
-        return None  # most requests: nothing to compare, no function called (a hit's path stays short)
+        return None  # nothing to compare
     if if_match is not None:
         if not matches(if_match, etag, weak=False):
             return PRECONDITION_FAILED

@@ -18,12 +18,14 @@ ALIASES = {"x-gzip": "gzip"}
 REMEMBERED_VALUES = 256
 MAX_REMEMBERED_LENGTH = 256
 
+GZIP_ONLY = ("gzip",)  # what the page cache offers besides identity
+
 _decided = {}
 
 
 def wants_gzip(header):
     """True when a page's gzip representation is the one to send."""
-    return preferred_coding(header, ("gzip",)) == "gzip"
+    return preferred_coding(header, GZIP_ONLY) == "gzip"
 
 
 def preferred_coding(header, offered):

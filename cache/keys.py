@@ -55,6 +55,11 @@ class BoundedMemo:
         self._bytes = 0
         self._lock = threading.Lock()
 
+    @property
+    def table(self):
+        """The remembered values by key, to read (never to change)."""
+        return self._values
+
     def get(self, key):
         try:
             return self._values[key]
@@ -164,9 +169,12 @@ def declared_query(query_string, params, bypass):
 def page_key(environ):
     """The version-less key of the request's page, or None when it is not
     to be stored."""
-    return page_keys.get((environ.get("wsgi.url_scheme", "http"), environ.get("HTTP_HOST"),
-                          environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", "/"),
-                          environ.get("QUERY_STRING", "")))
+    request = (environ.get("wsgi.url_scheme", "http"), environ.get("HTTP_HOST"),
+               environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", "/"), environ.get("QUERY_STRING", ""))
+    # The memo's table read here: a remembered key (every hit's) costs no
+    # further call (docs/performance.md, "What a hit touches").
+    found = remembered_keys.get(request)
+    return found if found is not None else page_keys.get(request)
 
 
 def key_of(request):
@@ -199,6 +207,7 @@ def request_bytes(request):
 # the request it came from (a stored key only; what is not stored costs a
 # render anyway, and must not push the stored ones out).
 page_keys = BoundedMemo(PAGE_KEYS_BYTES, key_of, size=request_bytes, keep_none=False)
+remembered_keys = page_keys.table
 
 
 def forget():

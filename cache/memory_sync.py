@@ -51,9 +51,7 @@ class Poller:
         self._thread = None
         self._failing = set()  # the steps whose failure was reported and has not ended
 
-    def ensure_running(self):
-        if self._thread is not None:
-            return
+    def start(self):
         self._thread = threading.Thread(target=self._run, name="page-cache-sync", daemon=True)
         self._thread.start()
 
@@ -84,8 +82,10 @@ _poller = Poller()
 
 
 def ensure_running():
-    """Start this process's poller (once per process: a forked child starts its own)."""
-    _poller.ensure_running()
+    """Start this process's poller (once per process: a forked child starts
+    its own). Called on every request: the test is here, not in a method."""
+    if _poller._thread is None:
+        _poller.start()
 
 
 def _forget_after_fork():

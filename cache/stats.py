@@ -24,9 +24,9 @@ _lock = threading.Lock()
 _last_flush = [time.monotonic()]
 
 
-def count(outcome):
-    """Count one answer (any thread)."""
-    _answers.append(outcome)
+# Count one answer (any thread): `count("HIT")`. The deque's own append,
+# not a function around it: one Python call fewer on every hit.
+count = _answers.append
 
 
 def flush_if_due():

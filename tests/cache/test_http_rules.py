@@ -2,10 +2,14 @@
 render: content negotiation (RFC 9110 §12.5.3) and conditional requests
 (RFC 9110 §13.2.2). Pure rules; tests/cache/test_representation.py drives
 them through the WSGI stack."""
+import gzip
+
 import pytest
 
 from cache.conditional import NOT_MODIFIED, PRECONDITION_FAILED, precondition_status
 from cache.encoding import wants_gzip
+from cache.entry import PageCacheEntry
+from cache.representation import answer
 
 ETAG = '"abc-gz"'
 LAST_MODIFIED = "Tue, 01 Dec 2026 10:00:00 GMT"
@@ -54,6 +58,34 @@ def conditions(**headers):
 def test_preconditions_follow_the_rfc_order(headers, status):
     """Check RFC 9110 §13.2.2's precedence on a GET of a current representation."""
     assert precondition_status(conditions(**headers), ETAG, LAST_MODIFIED) == status
+
+
+def stored_page():
+    return PageCacheEntry(status=200, headers=[("Content-Type", "text/html"), ("Last-Modified", LAST_MODIFIED)],
+                          gzip_body=gzip.compress(b"<p>page</p>"), etag="abc")
+
+
+@pytest.mark.parametrize("headers, status", [
+    ({}, 200),
+    ({"if_none_match": '"abc-gz"', "accept_encoding": "gzip"}, NOT_MODIFIED),
+    ({"if_none_match": '"abc"'}, NOT_MODIFIED),
+    ({"if_none_match": '"abc-gz"'}, 200),       # the gzip tag does not name the identity body
+    ({"if_match": '"other"'}, PRECONDITION_FAILED),
+    ({"if_modified_since": LATER}, NOT_MODIFIED),
+    ({"if_unmodified_since": EARLIER}, PRECONDITION_FAILED),
+])
+def test_a_stored_page_is_answered_by_the_same_rules(headers, status):
+    """Check that `answer` (every hit's path) reaches the precondition rules
+    for each conditional header on its own, with the representation's tag."""
+    assert answer(stored_page(), conditions(**headers))[0] == status
+
+
+@pytest.mark.parametrize("accept_encoding, coding", [(None, None), ("gzip", "gzip"), ("gzip;q=0", None), ("br", None)])
+def test_a_stored_page_is_sent_in_the_negotiated_coding(accept_encoding, coding):
+    """Check that `answer` picks the representation the negotiation rule picks."""
+    status, headers, body = answer(stored_page(), conditions(accept_encoding=accept_encoding))
+    assert dict(headers).get("Content-Encoding") == coding
+    assert (gzip.decompress(body) if coding else body) == b"<p>page</p>"
 
 
 def test_without_last_modified_date_conditions_are_ignored():
