@@ -24,7 +24,8 @@ def markdown(results):
            f"load average {meta['loadavg_start']} at the start, {meta.get('loadavg_end')} at the end; "
            f"run took {meta.get('duration_seconds')} s. Versions: "
            + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()) + ".\n", targets_section(results)]
-    for name, section in (("peers", peers_section), ("profile", profile_section), ("mixed", mixed_section),
+    for name, section in (("peers", peers_section), ("profile", profile_section), ("touch", touch_section),
+                          ("mixed", mixed_section),
                           ("stampede", stampede_section), ("faults", faults_section),
                           ("failover", failover_section), ("growth", growth_section)):
         if name in results:
@@ -147,6 +148,17 @@ def worker_class_table(choice):
             f"**{choice['recommended']}** (geometric mean over the project's configs "
             f"{choice['project_geometric_mean_gthread_over_sync']}: {verdict}).\n\n"
             + table(["config", "gthread ÷ sync", "p99 sync ms", "p99 gthread ms"], rows))
+
+
+def touch_section(touch):
+    rows = [[name, f"{touch[name]['instructions']:,}", f"{touch[name]['lines_missed']:,}"]
+            for name in ("ceiling", "site")]
+    rows.append(["site ÷ ceiling", number(touch["site_over_ceiling"]["instructions"], 3),
+                 number(touch["site_over_ceiling"]["lines_missed"], 3)])
+    return ("## What a hit touches (callgrind, bench/touch.py)\n\n"
+            f"The hot page's cache hit and the `headers` ceiling's, per request: {touch['method']}. "
+            f"The site's hit brings **{touch['extra_lines_per_hit']:,}** more cache lines from memory than "
+            "the ceiling's.\n\n" + table(["application", "instructions", "cache lines missed"], rows))
 
 
 def profile_section(profile):

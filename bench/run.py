@@ -23,14 +23,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "site")]
 
 from bench import (conf, consistency, failover, faults, growth, invalidation_cost, mixed, pages,  # noqa: E402
-                   peers, profile_hit, report, stampede)
+                   peers, profile_hit, report, stampede, touch)
 from bench.http_client import HttpClient  # noqa: E402
 from bench.servers import GunicornServer  # noqa: E402
 from bench.stack import BENCH_SETTINGS, BenchStack, log  # noqa: E402
 from bench.wrk import ensure_wrk  # noqa: E402
 from tests.fixtures.sentry_endpoint import SentryEndpoint  # noqa: E402
 
-PARTS = ("peers", "profile", "mixed", "stampede", "faults", "failover", "growth")
+PARTS = ("peers", "profile", "touch", "mixed", "stampede", "faults", "failover", "growth")
 SINK = None  # the local Sentry endpoint every bench server reports to
 RESULTS = ROOT / "bench" / "results"
 # A quick run's results stay out of the committed ones (bench/results/tmp/ is ignored).
@@ -85,12 +85,14 @@ def run_parts(stack, plan, parts, results):
     ranked = pages.ranked_pages(universe, plan.zipf_pages)
     server = project_server(stack, choice)
     try:
-        if {"profile", "mixed", "stampede", "faults", "growth"} & set(parts):
+        if {"profile", "touch", "mixed", "stampede", "faults", "growth"} & set(parts):
             server.start().wait_ready()
             results["served_by"] = f"project, {choice} workers (deploy/gunicorn.conf.py)"
         if "profile" in parts:
             results["profile"] = timed(results, "profile", profile_hit.run, server, hot, plan.profile_seconds,
                                        RESULTS / "tmp")
+        if "touch" in parts:
+            results["touch"] = timed(results, "touch", touch.run, stack, server.port, hot, RESULTS / "tmp")
         if "mixed" in parts:
             results["mixed"], events = timed(results, "mixed", mixed.run, stack, plan, ranked, server.port)
             history = RESULTS / "tmp" / "mixed-history.json"

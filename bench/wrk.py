@@ -6,15 +6,14 @@ Lua scripts end with report.lua's done(), which prints one JSON line.
 import json
 import os
 import resource
-import shutil
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .debian_tools import debian_tool
 from .http_client import SITE_HOST
 
 LUA_DIR = Path(__file__).resolve().parent
@@ -42,18 +41,8 @@ class WrkResult:
 
 
 def ensure_wrk():
-    """wrk's path, installing Debian's package when we are root (like the
-    stack does for its servers); otherwise say what to install."""
-    found = shutil.which("wrk")
-    if found:
-        return found
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        raise SystemExit("[bench] wrk is missing: install Debian's package (sudo apt-get install -y wrk)")
-    print("[bench] wrk is missing: installing it with apt-get", file=sys.stderr, flush=True)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, env=env)
-    return shutil.which("wrk")
+    """wrk's path, installed with apt-get when missing and we are root."""
+    return debian_tool("wrk")
 
 
 def run_wrk(url, seconds, script="report.lua", script_args=(), threads=THREADS,

@@ -28,16 +28,19 @@ HIT, STALE = "HIT", "STALE"
 
 
 class RequestIds:
-    """New request ids: a random prefix per process and a counter, unique
-    across processes and hosts without a system call per request (os.urandom
-    cost a hit ~2 % of its CPU, and released the GIL mid-request)."""
+    """New request ids: a random prefix per process (16 hex digits) and a
+    counter, unique across processes and hosts without a system call per
+    request (os.urandom cost a hit ~2 % of its CPU, and released the GIL
+    mid-request). The counter in decimal: a format spec such as `08x` runs
+    the formatter's code, which nothing else on a hit's path brings into
+    the CPU's cache (docs/performance.md, "What a hit touches")."""
 
     def __init__(self):
         self.prefix = os.urandom(8).hex()
         self.counter = itertools.count()
 
     def new(self):
-        return f"{self.prefix}{next(self.counter):08x}"
+        return f"{self.prefix}{next(self.counter)}"
 
 
 _ids = RequestIds()
@@ -60,12 +63,16 @@ def request_id_for(environ):
     return given
 
 
+TWO_DIGITS = tuple(f"{number:02d}" for number in range(100))
+
+
 def milliseconds(seconds):
     """`seconds` as milliseconds with two decimals ("0.05"), in integer
-    arithmetic: a hit formats no float (the float formatter's code is cold
-    on a hit's path, and touching it costs more than the arithmetic)."""
+    arithmetic and no format spec: a hit formats no float, and runs none
+    of the formatter's code (cold on a hit's path: touching it costs more
+    than the arithmetic)."""
     hundredths = int(seconds * 100_000)
-    return f"{hundredths // 100}.{hundredths % 100:02d}"
+    return f"{hundredths // 100}.{TWO_DIGITS[hundredths % 100]}"
 
 
 def server_timing(state, started):

@@ -62,10 +62,11 @@ _date = (0, "")  # (the second, Date's value for it)
 # string distinct, hold 5.7 MB, tracemalloc), then it starts afresh.
 _prepared_blocks = {}
 PREPARED_LISTS_LIMIT = 2048
-_valid_statuses = set()  # status lines gunicorn's expression accepted (the site's few)
+_status_codes = {}  # status lines gunicorn's expression accepted (the site's few) -> their code
 VALID_STATUSES_LIMIT = 64
 # Whose body a prepared response leaves out, and which keep a Content-Length.
 BODILESS_STATUSES = frozenset({204, 304})
+HEADER_LINE = "%s: %s\r\n"  # of a (name, value) pair, as gunicorn writes it
 
 
 def http_date():
@@ -110,7 +111,7 @@ class Response(wsgi.Response):
             _plain_names.add(pair[0])
         if pair[0] in NEW_EACH_TIME:
             return
-        line = ("%s: %s\r\n" % pair).encode("latin-1")
+        line = (HEADER_LINE % pair).encode("latin-1")
         _remember(pair, line, self.response_length if is_length else None)
 
     def default_headers(self):
@@ -143,22 +144,25 @@ class Response(wsgi.Response):
             block = _prepare(headers)
             if block is None:
                 return None
-        if status not in _valid_statuses:
+        code = _status_codes.get(status)
+        if code is None:
             if not (type(status) is str and wsgi.STATUS_RE.fullmatch(status)):
                 return None  # start_response says what is wrong with it
-            if len(_valid_statuses) < VALID_STATUSES_LIMIT:
-                _valid_statuses.add(status)
-        code = int(status[:3])
+            code = int(status[:3])
+            if len(_status_codes) < VALID_STATUSES_LIMIT:
+                _status_codes[status] = code
         if code < 200 or code in BODILESS_STATUSES or block[2] is None:
             return None  # what start_response handles specially: not for here
         self.process_headers(extra)  # into the empty self.headers: refusals raise as start_response's would
         if len(self.headers) != len(extra) or self.response_length is not None or self.upgrade:
             self.headers, self.response_length, self.upgrade = [], None, False
             return None  # an extra header gunicorn treats specially: the usual way
-        self.headers[:0] = headers
+        own_lines = ""
+        for pair in self.headers:  # `extra` as process_headers kept it. A loop: in
+            own_lines += HEADER_LINE % pair  # Python 3.11 a comprehension makes a function object per call
+        self.headers = [*headers, *self.headers]
         self.status, self.status_code, self.response_length = status, code, block[2]
         self._omits_body = self.req.method == "HEAD"
-        own_lines = "".join(["%s: %s\r\n" % pair for pair in self.headers[len(headers):]])  # as process_headers kept them
         head = b"".join(["".join(self.default_headers()).encode("latin-1"), block[1],
                          own_lines.encode("latin-1"), b"\r\n"])
         if self._omits_body:
@@ -177,7 +181,7 @@ class Response(wsgi.Response):
         lines = ["".join(self.default_headers()).encode("latin-1")]
         for pair in self.headers:
             found = known.get(pair)
-            lines.append(found[0] if found is not None else ("%s: %s\r\n" % pair).encode("latin-1"))
+            lines.append(found[0] if found is not None else (HEADER_LINE % pair).encode("latin-1"))
         lines.append(b"\r\n")
         util.write(self.sock, b"".join(lines))
         self.headers_sent = True
@@ -222,7 +226,7 @@ def _prepare(headers):
         return None  # refused: start_response will say why
     if scratch.headers != headers or scratch.upgrade:
         return None
-    lines = b"".join(("%s: %s\r\n" % pair).encode("latin-1") for pair in headers)
+    lines = b"".join((HEADER_LINE % pair).encode("latin-1") for pair in headers)
     if len(_prepared_blocks) >= PREPARED_LISTS_LIMIT:
         _prepared_blocks.clear()
     block = _prepared_blocks[id(headers)] = (headers, lines, scratch.response_length)

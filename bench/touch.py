@@ -1,0 +1,209 @@
+"""What a cache hit touches: instructions and cache lines per request,
+counted by valgrind's callgrind, the site's hit beside the `headers`
+ceiling's, without the host's noise (part "touch").
+
+    STACK_NAME=bench python bench/run.py --only touch
+
+Rounds of wrk on a shared 2-CPU host move by ±5 % from run to run, more
+than most changes to a hit do. Here the whole path of a request through a
+sync worker (gunicorn's parser, the application, the project's Response and
+its write; no access log for either) runs in one process against an
+in-memory socket, the two applications taking turns, REQUESTS requests
+each, twice. Before every request a copy of EVICT_BYTES evicts the caches
+(under load a worker seldom finds its lines still cached) and callgrind
+simulates a 2 MiB last-level cache: the lines missed per request are what
+the request had to bring from memory. The copy's own count is measured on
+its own and taken off. The counts repeat within about 1 % from run to run.
+
+The measuring process does not start the memory tier's sync thread (its
+work would be counted with the requests'): the tier is told it is in sync.
+The site's hit is otherwise the one the servers run.
+"""
+import gc
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from . import pages
+from .debian_tools import debian_tool
+from .http_client import SITE_HOST
+from .stack import ROOT, log
+
+REQUESTS = 300
+ROUNDS = 2
+EVICT_BYTES = 4 * 1024 * 1024
+LAST_LEVEL = "--LL=2097152,16,64"  # 2 MiB, 16-way, 64-byte lines
+APPS = ("ceiling", "site", "evict_only")
+TRIGGER = re.compile(r"^desc: Trigger: dump (\w+?)(\d+)$", re.M)
+EVENTS = re.compile(r"^events: (.+)$", re.M)
+SUMMARY = re.compile(r"^summary: (.+)$", re.M)
+MISSED_LINES = ("ILmr", "DLmr", "DLmw")  # last-level misses: instruction reads, data reads, data writes
+
+
+def run(stack, server_port, hot, folder):
+    """Count the hot page's hit, the site's and the ceiling's; the page is
+    captured from the running site (`server_port`), as the ceilings' are."""
+    valgrind = debian_tool("valgrind")
+    captured, failed = pages.warm_and_capture(server_port, [hot])
+    if failed:
+        raise RuntimeError(f"no cache hit to capture for {hot}")
+    work = Path(tempfile.mkdtemp(prefix="touch-", dir=stack.work_dir()))
+    env = {**stack.environment(), "BENCH_CEILING_PAGES": str(pages.save_pages(captured, work / "pages.pickle")),
+           "GUNICORN_WORKER_CLASS": "sync", "GUNICORN_ACCESSLOG": ""}
+    log(f"touch: {hot}, {REQUESTS} requests per application and round under callgrind")
+    subprocess.run([valgrind, "--tool=callgrind", "--cache-sim=yes", LAST_LEVEL, "--instr-atstart=no",
+                    sys.executable, "-m", "bench.touch", hot, str(REQUESTS)],
+                   cwd=work, env={**env, "PYTHONPATH": str(ROOT)}, check=True, timeout=1800,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    counts = per_request(work)
+    result = summarize(counts)
+    (Path(folder) / "touch.txt").parent.mkdir(parents=True, exist_ok=True)
+    (Path(folder) / "touch.txt").write_text(repr(counts) + "\n")
+    return result
+
+
+def per_request(work):
+    """{(application, round): {event: count per request}} from the dumps."""
+    counts = {}
+    for dump in sorted(work.glob("callgrind.out.*.*")):
+        text = dump.read_text()
+        trigger = TRIGGER.search(text)
+        if trigger is None:
+            continue  # the dump at the program's end
+        events = EVENTS.search(text).group(1).split()
+        values = [int(value) for value in SUMMARY.search(text).group(1).split()]
+        counts[(trigger.group(1), int(trigger.group(2)))] = {event: value / REQUESTS
+                                                            for event, value in zip(events, values)}
+    return counts
+
+
+def summarize(counts):
+    """Instructions and lines missed per request, the eviction's own taken
+    off round by round, for each application: the mean over the rounds."""
+    def figure(app, measure):
+        values = [measure(counts[(app, r)]) - measure(counts[("evict_only", r)]) for r in range(ROUNDS)]
+        return round(sum(values) / len(values))
+
+    def instructions(events):
+        return events["Ir"]
+
+    def lines(events):
+        return sum(events[name] for name in MISSED_LINES)
+
+    result = {app: {"instructions": figure(app, instructions), "lines_missed": figure(app, lines)}
+              for app in ("ceiling", "site")}
+    result["site_over_ceiling"] = {name: round(result["site"][name] / result["ceiling"][name], 3)
+                                   for name in ("instructions", "lines_missed")}
+    result["extra_lines_per_hit"] = result["site"]["lines_missed"] - result["ceiling"]["lines_missed"]
+    result["method"] = (f"callgrind, sync worker path in one process, {REQUESTS} requests x {ROUNDS} rounds, "
+                        f"caches evicted by a {EVICT_BYTES >> 20} MiB copy before each, 2 MiB LL simulated")
+    return result
+
+
+# --- the measuring process (under valgrind) ------------------------------------
+class MemorySocket:
+    """A client socket holding one request, taking whatever is written."""
+
+    def __init__(self, request):
+        self.unread, self.sent = request, 0
+
+    def recv_into(self, buffer, size=0):
+        taken = self.unread[:len(buffer)]
+        self.unread = self.unread[len(taken):]
+        buffer[:len(taken)] = taken
+        return len(taken)
+
+    def recv(self, size):
+        taken, self.unread = self.unread[:size], self.unread[size:]
+        return taken
+
+    def sendall(self, data):
+        self.sent += len(data)
+
+    def sendmsg(self, buffers):
+        head, body = buffers  # deploy/http_response.py write_whole's two
+        self.sent += len(head) + len(body)
+        return len(head) + len(body)
+
+    def send(self, data):
+        self.sent += len(data)
+        return len(data)
+
+    def setblocking(self, flag):
+        pass
+
+    def settimeout(self, seconds):
+        pass
+
+    def shutdown(self, how):
+        pass
+
+    def close(self):
+        pass
+
+    def fileno(self):
+        return -1
+
+    def getsockname(self):
+        return ("127.0.0.1", 8000)
+
+
+def sync_worker():
+    """A sync worker built as gunicorn builds it, with the project's config."""
+    sys.argv = ["gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "wsgi:application"]
+    from gunicorn.app.wsgiapp import WSGIApplication
+
+    from deploy import http_response, proxy_trust
+
+    app = WSGIApplication()
+    worker = app.cfg.worker_class(1, os.getpid(), [], app, 30, app.cfg, app.cfg.logger_class(app.cfg))
+    http_response.install(app.cfg)
+    proxy_trust.install()
+    return worker, app.wsgi()
+
+
+def measure(hot, requests):
+    from cache import memory, memory_sync
+
+    worker, site = sync_worker()
+    gc.freeze()  # as deploy/gunicorn.conf.py's pre_fork does once the site is loaded
+    memory_sync.ensure_running = lambda: None  # see the module's docstring
+    memory.tier.usable_until = float("inf")
+    from deploy.http_response import offering_prepared
+
+    from bench import ceiling_app
+
+    applications = {"ceiling": offering_prepared(ceiling_app.application), "site": offering_prepared(site)}
+    request = f"GET {hot} HTTP/1.1\r\nHost: {SITE_HOST}\r\nUser-Agent: wrk\r\nAccept: */*\r\n\r\n".encode()
+    listener, client = MemorySocket(b""), ("127.0.0.1", 40000)
+
+    def one():
+        worker.handle(listener, MemorySocket(request), client)
+
+    for application in applications.values():  # warm: the site's first request fills its memory tier
+        worker.wsgi = application
+        for _ in range(REQUESTS):
+            one()
+    evict = bytearray(EVICT_BYTES)
+    for round_number in range(ROUNDS):
+        for name in APPS:
+            worker.wsgi = applications.get(name)
+            callgrind("-i", "on")
+            callgrind("-z")
+            for _ in range(requests):
+                bytes(evict)
+                if worker.wsgi is not None:
+                    one()
+            callgrind("-d", f"{name}{round_number}")
+
+
+def callgrind(*arguments):
+    subprocess.run(["callgrind_control", *arguments, str(os.getpid())], check=True, capture_output=True)
+
+
+if __name__ == "__main__":
+    sys.path[:0] = [str(ROOT / "site")]
+    measure(sys.argv[1], int(sys.argv[2]))  # the dumps, in the working directory, are the result
