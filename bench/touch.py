@@ -20,6 +20,7 @@ work would be counted with the requests'): the tier is told it is in sync.
 The site's hit is otherwise the one the servers run.
 """
 import gc
+import json
 import os
 import re
 import subprocess
@@ -50,19 +51,21 @@ def run(stack, server_port, hot, folder):
     captured, failed = pages.warm_and_capture(server_port, [hot])
     if failed:
         raise RuntimeError(f"no cache hit to capture for {hot}")
-    work = Path(tempfile.mkdtemp(prefix="touch-", dir=stack.work_dir()))
-    env = {**stack.environment(), "BENCH_CEILING_PAGES": str(pages.save_pages(captured, work / "pages.pickle")),
-           "GUNICORN_WORKER_CLASS": "sync", "GUNICORN_ACCESSLOG": ""}
-    log(f"touch: {hot}, {REQUESTS} requests per application and round under callgrind")
-    subprocess.run([valgrind, "--tool=callgrind", "--cache-sim=yes", LAST_LEVEL, "--instr-atstart=no",
-                    sys.executable, "-m", "bench.touch", hot, str(REQUESTS)],
-                   cwd=work, env={**env, "PYTHONPATH": str(ROOT)}, check=True, timeout=1800,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    counts = per_request(work)
-    result = summarize(counts)
-    (Path(folder) / "touch.txt").parent.mkdir(parents=True, exist_ok=True)
-    (Path(folder) / "touch.txt").write_text(repr(counts) + "\n")
-    return result
+    with tempfile.TemporaryDirectory(prefix="touch-", dir=stack.work_dir()) as scratch:
+        work = Path(scratch)  # the pages, and callgrind's dumps (a few MB): gone once read
+        env = {**stack.environment(), "BENCH_CEILING_PAGES": str(pages.save_pages(captured, work / "pages.pickle")),
+               "GUNICORN_WORKER_CLASS": "sync", "GUNICORN_ACCESSLOG": "", "PYTHONPATH": str(ROOT)}
+        log(f"touch: {hot}, {REQUESTS} requests per application and round under callgrind")
+        measured = subprocess.run([valgrind, "--tool=callgrind", "--cache-sim=yes", LAST_LEVEL,
+                                   "--instr-atstart=no", sys.executable, "-m", "bench.touch", hot, str(REQUESTS)],
+                                  cwd=work, env=env, timeout=1800, capture_output=True, text=True)
+        if measured.returncode != 0:
+            raise RuntimeError(f"the measuring process failed:\n{measured.stderr[-3000:]}")
+        counts = per_request(work)
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    (Path(folder) / "touch.json").write_text(json.dumps({f"{app} {round_number}": events
+                                                        for (app, round_number), events in counts.items()}) + "\n")
+    return summarize(counts)
 
 
 def per_request(work):
