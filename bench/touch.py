@@ -154,6 +154,20 @@ class MemorySocket:
         return ("127.0.0.1", 8000)
 
 
+class RecordingSocket(MemorySocket):
+    """A MemorySocket that keeps what is written: to check the answer once."""
+
+    written = b""
+
+    def sendall(self, data):
+        super().sendall(data)
+        self.written += bytes(data)
+
+    def sendmsg(self, buffers):
+        self.written += b"".join(buffers)
+        return super().sendmsg(buffers)
+
+
 def sync_worker():
     """A sync worker built as gunicorn builds it, with the project's config."""
     sys.argv = ["gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "wsgi:application"]
@@ -183,13 +197,18 @@ def measure(hot, requests):
     request = f"GET {hot} HTTP/1.1\r\nHost: {SITE_HOST}\r\nUser-Agent: wrk\r\nAccept: */*\r\n\r\n".encode()
     listener, client = MemorySocket(b""), ("127.0.0.1", 40000)
 
-    def one():
-        worker.handle(listener, MemorySocket(request), client)
+    def one(sock=None):
+        worker.handle(listener, sock or MemorySocket(request), client)
 
     for application in applications.values():  # warm: the site's first request fills its memory tier
         worker.wsgi = application
-        for _ in range(REQUESTS):
+        for _ in range(requests):
             one()
+    worker.wsgi = applications["site"]
+    answer = RecordingSocket(request)
+    one(answer)
+    if b"\r\nX-Cache: HIT\r\n" not in answer.written:
+        raise SystemExit(f"the site did not answer {hot} from its cache: {answer.written[:300]!r}")
     evict = bytearray(EVICT_BYTES)
     for round_number in range(ROUNDS):
         for name in APPS:

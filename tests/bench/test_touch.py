@@ -54,3 +54,11 @@ def test_the_memory_socket_gives_its_request_once_and_takes_every_write():
     assert sock.sendmsg((b"head", b"body!")) == 9
     sock.sendall(b"12")
     assert sock.sent == 11
+
+
+def test_the_recording_socket_keeps_what_is_written():
+    """Check that the socket the answer is checked on keeps every byte, in order."""
+    sock = touch.RecordingSocket(b"")
+    sock.sendmsg((b"HTTP/1.1 200 OK\r\n", b"body"))
+    sock.sendall(memoryview(b"!"))
+    assert sock.written == b"HTTP/1.1 200 OK\r\nbody!" and sock.sent == 22
