@@ -24,6 +24,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "site")]
 
 from bench import (conf, consistency, failover, faults, growth, invalidation_cost, mixed, pages,  # noqa: E402
                    peers, profile_hit, report, stampede, touch)
+from bench.debian_tools import debian_tool  # noqa: E402
 from bench.http_client import HttpClient  # noqa: E402
 from bench.servers import GunicornServer  # noqa: E402
 from bench.stack import BENCH_SETTINGS, BenchStack, log  # noqa: E402
@@ -137,6 +138,8 @@ def main(argv=None):
     global SINK
     try:
         ensure_wrk()
+        if "touch" in parts:
+            debian_tool("valgrind")  # now, not after the parts before it have run
         stack.up()
         SINK = SentryEndpoint().__enter__()
         stack.sentry_dsn = SINK.dsn

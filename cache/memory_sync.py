@@ -49,11 +49,14 @@ class Poller:
     def __init__(self):
         self.position = LogPosition()
         self._thread = None
+        self._starting = threading.Lock()  # two threads' first requests at once start one poller
         self._failing = set()  # the steps whose failure was reported and has not ended
 
     def start(self):
-        self._thread = threading.Thread(target=self._run, name="page-cache-sync", daemon=True)
-        self._thread.start()
+        with self._starting:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="page-cache-sync", daemon=True)
+                self._thread.start()
 
     def _run(self):
         while True:
@@ -83,7 +86,8 @@ _poller = Poller()
 
 def ensure_running():
     """Start this process's poller (once per process: a forked child starts
-    its own). Called on every request: the test is here, not in a method."""
+    its own). Called on every request: the unlocked test is here, not in a
+    method; `start` tests again under its lock."""
     if _poller._thread is None:
         _poller.start()
 

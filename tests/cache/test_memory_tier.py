@@ -91,6 +91,31 @@ def test_the_byte_budget_evicts_the_least_recently_served():
         assert [p for p in ("/a", "/b", "/c") if tier.get(p, 0)] == ["/a", "/c"]
 
 
+def test_first_requests_at_once_start_one_poller(monkeypatch):
+    """Check that threads calling ensure_running together, while no poller
+    runs yet, start exactly one (a slow thread start widens the race)."""
+    import threading
+
+    callers = [threading.Thread(target=memory_sync.ensure_running) for _ in range(8)]
+    started, real_thread = [], threading.Thread
+
+    class SlowToStart(real_thread):
+        def __init__(self, *args, **kwargs):
+            time.sleep(0.02)
+            super().__init__(*args, **kwargs)
+
+        def start(self):
+            started.append(self)  # not run: a real poller would read this test's Redis
+
+    monkeypatch.setattr(memory_sync, "_poller", memory_sync.Poller())
+    monkeypatch.setattr(threading, "Thread", SlowToStart)
+    for caller in callers:
+        real_thread.start(caller)
+    for caller in callers:
+        caller.join()
+    assert len(started) == 1
+
+
 # --- following Redis's invalidation log (real Redis) --------------------------
 
 @pytest.fixture
