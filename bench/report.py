@@ -152,13 +152,18 @@ def worker_class_table(choice):
 
 def touch_section(touch):
     rows = [[name, f"{touch[name]['instructions']:,}", f"{touch[name]['lines_missed']:,}"]
-            for name in ("ceiling", "site")]
+            for name in ("ceiling", "site", "site_logged") if name in touch]
     rows.append(["site ÷ ceiling", number(touch["site_over_ceiling"]["instructions"], 3),
                  number(touch["site_over_ceiling"]["lines_missed"], 3)])
+    log = touch.get("access_log_share")
+    if log:
+        rows.append(["access log ÷ logged hit", pct(log["instructions"]), pct(log["lines_missed"])])
     return ("## What a hit touches (callgrind, bench/touch.py)\n\n"
             f"The hot page's cache hit and the `headers` ceiling's, per request: {touch['method']}. "
             f"The site's hit brings **{touch['extra_lines_per_hit']:,}** more cache lines from memory than "
-            "the ceiling's.\n\n" + table(["application", "instructions", "cache lines missed"], rows))
+            "the ceiling's. `site_logged` is the site's hit with its access log on (flushed once per round); "
+            "the log's share is what that adds, over the logged hit's count.\n\n"
+            + table(["application", "instructions", "cache lines missed"], rows))
 
 
 def profile_section(profile):

@@ -7,9 +7,11 @@ ceiling's, without the host's noise (part "touch").
 Rounds of wrk on a shared 2-CPU host move by ±5 % from run to run, more
 than most changes to a hit do. Here the whole path of a request through a
 sync worker (gunicorn's parser, the application, the project's Response and
-its write; no access log for either) runs in one process against an
-in-memory socket, the two applications taking turns, REQUESTS requests
-each, twice. Before every request a copy of EVICT_BYTES evicts the caches
+its write) runs in one process against an in-memory socket, the
+applications taking turns, REQUESTS requests each, twice: the ceiling and
+the site without an access log, then the site with the project's access
+log (deploy/access_log.py) writing to a file, which gives what a line costs
+beside what a hit costs (issue #17: at most 3 %). Before every request a copy of EVICT_BYTES evicts the caches
 (under load a worker seldom finds its lines still cached) and callgrind
 simulates a 2 MiB last-level cache: the lines missed per request are what
 the request had to bring from memory. The copy's own count is measured on
@@ -17,7 +19,11 @@ its own and taken off. The counts repeat within about 1 % from run to run.
 
 The measuring process does not start the memory tier's sync thread (its
 work would be counted with the requests'): the tier is told it is in sync.
-The site's hit is otherwise the one the servers run.
+Nor the access log's flusher thread, which wakes every 0.1 s of the clock:
+valgrind runs the requests some 50 times slower, so it would write a few
+lines at a time, not the hundreds a worker's flush writes; the log is
+flushed once per round instead (REQUESTS lines, counted with them). The
+site's hit is otherwise the one the servers run.
 """
 import gc
 import json
@@ -37,7 +43,7 @@ REQUESTS = 300
 ROUNDS = 2
 EVICT_BYTES = 4 * 1024 * 1024
 LAST_LEVEL = "--LL=2097152,16,64"  # 2 MiB, 16-way, 64-byte lines
-APPS = ("ceiling", "site", "evict_only")
+APPS = ("ceiling", "site", "site_logged", "evict_only")
 TRIGGER = re.compile(r"^desc: Trigger: dump (\w+?)(\d+)$", re.M)
 EVENTS = re.compile(r"^events: (.+)$", re.M)
 SUMMARY = re.compile(r"^summary: (.+)$", re.M)
@@ -45,8 +51,9 @@ MISSED_LINES = ("ILmr", "DLmr", "DLmw")  # last-level misses: instruction reads,
 
 
 def run(stack, server_port, hot, folder):
-    """Count the hot page's hit, the site's and the ceiling's; the page is
-    captured from the running site (`server_port`), as the ceilings' are."""
+    """Count the hot page's hit, the site's (with and without its access
+    log) and the ceiling's; the page is captured from the running site
+    (`server_port`), as the ceilings' are."""
     valgrind = debian_tool("valgrind")
     captured, failed = pages.warm_and_capture(server_port, [hot])
     if failed:
@@ -97,10 +104,15 @@ def summarize(counts):
         return sum(events[name] for name in MISSED_LINES)
 
     result = {app: {"instructions": figure(app, instructions), "lines_missed": figure(app, lines)}
-              for app in ("ceiling", "site")}
-    result["site_over_ceiling"] = {name: round(result["site"][name] / result["ceiling"][name], 3)
+              for app in ("ceiling", "site", "site_logged")}
+    site, logged = result["site"], result["site_logged"]
+    result["site_over_ceiling"] = {name: round(site[name] / result["ceiling"][name], 3)
                                    for name in ("instructions", "lines_missed")}
-    result["extra_lines_per_hit"] = result["site"]["lines_missed"] - result["ceiling"]["lines_missed"]
+    result["extra_lines_per_hit"] = site["lines_missed"] - result["ceiling"]["lines_missed"]
+    # The log's part of a logged hit: what the line adds over the same hit without it.
+    result["access_log"] = {name: logged[name] - site[name] for name in ("instructions", "lines_missed")}
+    result["access_log_share"] = {name: round((logged[name] - site[name]) / logged[name], 4)
+                                  for name in ("instructions", "lines_missed")}
     result["method"] = (f"callgrind, sync worker path in one process, {REQUESTS} requests x {ROUNDS} rounds, "
                         f"caches evicted by a {EVICT_BYTES >> 20} MiB copy before each, 2 MiB LL simulated")
     return result
@@ -179,13 +191,36 @@ def sync_worker():
     worker = app.cfg.worker_class(1, os.getpid(), [], app, 30, app.cfg, app.cfg.logger_class(app.cfg))
     http_response.install(app.cfg)
     proxy_trust.install()
-    return worker, app.wsgi()
+    return worker, app
+
+
+def access_logger(logger_class, path):
+    """The project's access logger (`logger_class`) writing to `path`,
+    without its flusher thread (see the module's docstring). It gets
+    settings of its own: a worker's are settled once installed
+    (deploy/http_response.py settle_config) and no longer take a change."""
+    from gunicorn.config import Config
+
+    cfg = Config()
+    cfg.set("accesslog", str(path))
+    logger = logger_class(cfg)
+    logger._flusher = "the measurement flushes"  # not None: access() starts no thread
+    return logger
+
+
+def check_logged(path, expected):
+    """Every logged request left one whole line, a hit's."""
+    lines = Path(path).read_text().splitlines()
+    if len(lines) != expected or not all(" 200 " in line and " cache=HIT " in line for line in lines):
+        raise SystemExit(f"the access log holds {len(lines)} lines, {expected} hits expected: {lines[:2]}")
 
 
 def measure(hot, requests):
     from cache import memory, memory_sync
 
-    worker, site = sync_worker()
+    worker, gunicorn_app = sync_worker()
+    site, quiet = gunicorn_app.wsgi(), worker.log
+    logged = access_logger(gunicorn_app.cfg.logger_class, Path("access.log").absolute())
     gc.freeze()  # as deploy/gunicorn.conf.py's pre_fork does once the site is loaded
     memory_sync.ensure_running = lambda: None  # see the module's docstring
     memory.tier.usable_until = float("inf")
@@ -193,18 +228,21 @@ def measure(hot, requests):
 
     from bench import ceiling_app
 
-    applications = {"ceiling": offering_prepared(ceiling_app.application), "site": offering_prepared(site)}
+    ceiling, site = offering_prepared(ceiling_app.application), offering_prepared(site)
+    # name -> (application, logger); the eviction alone runs no request
+    runs = {"ceiling": (ceiling, quiet), "site": (site, quiet), "site_logged": (site, logged), "evict_only": (None, quiet)}
     request = f"GET {hot} HTTP/1.1\r\nHost: {SITE_HOST}\r\nUser-Agent: wrk\r\nAccept: */*\r\n\r\n".encode()
     listener, client = MemorySocket(b""), ("127.0.0.1", 40000)
 
     def one(sock=None):
         worker.handle(listener, sock or MemorySocket(request), client)
 
-    for application in applications.values():  # warm: the site's first request fills its memory tier
-        worker.wsgi = application
+    for name in ("ceiling", "site", "site_logged"):  # warm: the site's first request fills its memory tier
+        worker.wsgi, worker.log = runs[name]
         for _ in range(requests):
             one()
-    worker.wsgi = applications["site"]
+    logged.flush()
+    worker.wsgi, worker.log = runs["site"]
     answer = RecordingSocket(request)
     one(answer)
     if b"\r\nX-Cache: HIT\r\n" not in answer.written:
@@ -212,14 +250,17 @@ def measure(hot, requests):
     evict = bytearray(EVICT_BYTES)
     for round_number in range(ROUNDS):
         for name in APPS:
-            worker.wsgi = applications.get(name)
+            worker.wsgi, worker.log = runs[name]
             callgrind("-i", "on")
             callgrind("-z")
             for _ in range(requests):
                 bytes(evict)
                 if worker.wsgi is not None:
                     one()
+            if worker.log is logged:
+                logged.flush()
             callgrind("-d", f"{name}{round_number}")
+    check_logged("access.log", requests * (1 + ROUNDS))
 
 
 def callgrind(*arguments):
