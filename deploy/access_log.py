@@ -46,6 +46,7 @@ import os
 import re
 import threading
 from collections import deque
+from datetime import timedelta
 
 from gunicorn import glogging, util
 
@@ -64,21 +65,12 @@ QUOTED = (False, True, False, False, True)  # which of those the line puts in qu
 # in a field without quotes, no space either (a space ends it).
 IN_QUOTES = re.compile(r'[^ !#-\[\]-~]')
 BARE = re.compile(r'[^!#-\[\]-~]')
-
-
-# The same characters as bytes: what needs_no_escape deletes.
-PASSES_IN_QUOTES = bytes(c for c in range(0x20, 0x7F) if c not in b'"\\')
-
-
-def needs_no_escape(text):
-    """Whether IN_QUOTES finds nothing in `text` (printable ASCII, no `"`,
-    no backslash): deleting every such character leaves nothing. A table
-    lookup per byte in C: a third of what `str.isprintable` alone cost, a
-    quarter of the regular expression's."""
-    try:
-        return not text.encode("latin-1").translate(None, PASSES_IN_QUOTES)
-    except UnicodeEncodeError:  # beyond latin-1: only a response header can hold that
-        return False
+# The same rule as a byte table: a byte that passes in quotes maps to
+# itself, any other to NUL. A line's own marks are its four quotes and its
+# newline.
+PLAIN = bytes(c if c in b" !" or 0x23 <= c <= 0x7E and c != 0x5C else 0 for c in range(256))
+OWN_MARKS = 5
+MILLISECOND = timedelta(milliseconds=1)
 
 
 def escape_character(match):
@@ -123,21 +115,42 @@ def response_ids(headers):
     return request_id or "-", cache or "-"
 
 
-def format_line(resp, environ, request_time):
-    """One access log line (str, ending in a newline, under PIPE_BUF bytes).
-    The format is an f-string: compiled once, with the module."""
+def encoded_line(resp, environ, request_time):
+    """One access log line as written: ASCII bytes ending in a newline,
+    under PIPE_BUF. The common line (short, nothing to escape) is one
+    f-string checked whole by two scans in C: a line's bytes through PLAIN
+    hold exactly OWN_MARKS NULs (its own four quotes and its newline) when
+    no field holds a quote, a backslash or a byte outside printable ASCII;
+    and the fields without quotes must hold no space. Any other line is
+    `careful_line`'s, which gives the same bytes for a common one (a
+    property test holds the two together). The f-string is compiled once,
+    with the module."""
+    client = environ.get("REMOTE_ADDR") or "-"
+    request_id, cache = response_ids(resp.headers)
+    # The milliseconds from the timedelta's fields: what `// MILLISECOND`
+    # gives, at half its instructions.
+    line = (f'{client} "{environ.get("REQUEST_METHOD", "-")} {environ.get("RAW_URI", "-")} '
+            f'{environ.get("SERVER_PROTOCOL", "-")}" {resp.status[:3] if resp.status else "-"} {resp.sent} '
+            f'{request_time.days * 86_400_000 + request_time.seconds * 1000 + request_time.microseconds // 1000}ms '
+            f'rid={request_id} cache={cache} "{environ.get("HTTP_USER_AGENT", "-")}"\n')
+    if len(line) <= WHOLE and line.isascii():
+        data = line.encode("ascii")
+        if data.translate(PLAIN).count(0) == OWN_MARKS and " " not in client + request_id + cache:
+            return data
+    return careful_line(resp, environ, request_time).encode("ascii", "backslashreplace")
+
+
+def careful_line(resp, environ, request_time):
+    """The line (str) with what a client controls cut when too long and
+    escaped: any request's, at the price of a dozen regular-expression
+    scans."""
     client = environ.get("REMOTE_ADDR") or "-"
     request = f'{environ.get("REQUEST_METHOD", "-")} {environ.get("RAW_URI", "-")} {environ.get("SERVER_PROTOCOL", "-")}'
-    agent = environ.get("HTTP_USER_AGENT", "-")
     request_id, cache = response_ids(resp.headers)
-    # The common case costs a few scans in C: short enough, nothing to escape.
-    bare = client + request_id + cache
-    everything = bare + request + agent
-    if len(everything) > WHOLE or " " in bare or not needs_no_escape(everything):
-        client, request, request_id, cache, agent = escaped((client, request, request_id, cache, agent))
+    client, request, request_id, cache, agent = escaped(
+        (client, request, request_id, cache, environ.get("HTTP_USER_AGENT", "-")))
     status = resp.status[:3] if resp.status else "-"
-    ms = request_time.days * 86_400_000 + request_time.seconds * 1000 + request_time.microseconds // 1000
-    line = (f'{client} "{request}" {status} {resp.sent} {ms}ms '
+    line = (f'{client} "{request}" {status} {resp.sent} {request_time // MILLISECOND}ms '
             f'rid={request_id} cache={cache} "{agent}"\n')
     if len(line) >= PIPE_BUF:  # only characters beyond latin-1, which no request carries
         line = line[:PIPE_BUF - 5] + "...\n"
@@ -214,7 +227,7 @@ class AccessLogger(glogging.Logger):
             return
         if self._flusher is None:
             self._start_flusher()
-        self._pending.append(format_line(resp, environ, request_time).encode("ascii", "backslashreplace"))
+        self._pending.append(encoded_line(resp, environ, request_time))
         if len(self._pending) > MAX_PENDING:  # the flusher is stuck behind a disk: wait for it
             self.flush()
 

@@ -13,12 +13,12 @@ from types import SimpleNamespace
 
 import pytest
 from gunicorn import glogging
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from gunicorn.config import Config
 
 from deploy import access_log
-from deploy.access_log import IN_QUOTES, PIPE_BUF, AccessLogger, format_line, needs_no_escape, response_ids
+from deploy.access_log import PIPE_BUF, AccessLogger, careful_line, encoded_line, response_ids
 from tests.deploy.gunicorn_server import gunicorn
 from tests.fixtures.cluster import REPO, wait_until
 
@@ -40,6 +40,11 @@ def request_of(agent="curl/8.5", uri="/posts/hello/", request_id="a1b2c3d4e5f6",
     environ = {"REMOTE_ADDR": "127.0.0.1", "REQUEST_METHOD": "GET", "RAW_URI": uri,
                "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_USER_AGENT": agent}
     return resp, environ
+
+
+def format_line(resp, environ, request_time):
+    """The line the logger writes, as text."""
+    return encoded_line(resp, environ, request_time).decode("ascii")
 
 
 def test_a_line_holds_the_projects_fields():
@@ -107,10 +112,49 @@ def test_the_ids_of_a_response_without_them_are_dashes():
     assert response_ids([("Content-Type", "text/html"), ("Server-Timing", "t"), ("Vary", "Cookie")]) == ("-", "-")
 
 
-@given(st.text(alphabet=st.characters(max_codepoint=0x3000), max_size=40))
-def test_the_quick_check_for_plain_text_agrees_with_the_escaping_expression(text):
-    """Check that a line skips escaping exactly when the escaping would change nothing."""
-    assert needs_no_escape(text) == (IN_QUOTES.search(text) is None)
+# What a client or an application could put in a field: plain text with
+# spaces, quotes, backslashes, control and non-ASCII characters among it,
+# any character at all, or a long run (a line past WHOLE).
+FIELD = (st.text(alphabet=' ab/-."\\\x00\x7f\n\té', max_size=20) | st.text(st.characters(max_codepoint=0x3000), max_size=20)
+         | st.builds(str.__mul__, st.sampled_from(["a", "/b ", 'é"']), st.integers(0, 900)))
+FIELDS = {"client": "REMOTE_ADDR", "method": "REQUEST_METHOD", "uri": "RAW_URI", "protocol": "SERVER_PROTOCOL",
+          "agent": "HTTP_USER_AGENT"}
+
+
+@settings(max_examples=400)
+@example(field="client", value="a b", other="curl/8.5", missing=set(), status="200 OK", sent=1, microseconds=1)
+@example(field="request_id", value="a b", other="curl/8.5", missing=set(), status="200 OK", sent=1, microseconds=1)
+@example(field="cache", value="a b", other="curl/8.5", missing=set(), status="200 OK", sent=1, microseconds=1)
+@example(field="uri", value="/" * 760, other="curl/8.5", missing=set(), status="200 OK", sent=1, microseconds=1)
+@given(field=st.sampled_from([*FIELDS, "request_id", "cache"]), value=FIELD, other=st.just("curl/8.5") | FIELD,
+       missing=st.sets(st.sampled_from(["REMOTE_ADDR", "HTTP_USER_AGENT", "RAW_URI"])),
+       status=st.sampled_from(["200 OK", "304 Not Modified", "", None]),
+       sent=st.integers(0, 10**9), microseconds=st.integers(-10**7, 10**10))
+def test_the_quick_line_is_the_careful_one_whenever_it_is_taken(field, value, other, missing, status, sent,
+                                                                microseconds):
+    """Check that the one-f-string line and its check in C give exactly the
+    bytes of the careful line (every field cut and escaped) whatever one
+    field holds, beside a plain request or a second odd field (the user
+    agent): the quick path is taken only where escaping would change nothing."""
+    resp, environ = request_of(agent=other)
+    resp.status, resp.sent = status, sent
+    for name in missing:
+        environ.pop(name)
+    if field in FIELDS:
+        environ[FIELDS[field]] = value
+    else:
+        resp.headers = [(name, value if name.lower() == "x-" + field.replace("_", "-") else header)
+                        for name, header in resp.headers]
+    took = timedelta(microseconds=microseconds)
+    assert encoded_line(resp, environ, took) == careful_line(resp, environ, took).encode("ascii", "backslashreplace")
+
+
+def test_the_common_line_takes_the_quick_path(monkeypatch):
+    """Check that a plain request's line is not the careful one's work (the
+    property above would hold if every line took the careful path)."""
+    monkeypatch.setattr(access_log, "careful_line", None)
+    resp, environ = request_of()
+    assert encoded_line(resp, environ, timedelta(milliseconds=3)).startswith(b'127.0.0.1 "GET /posts/hello/ ')
 
 
 def test_a_huge_request_still_makes_one_line_under_pipe_buf():
