@@ -241,17 +241,18 @@ class AccessLogger(glogging.Logger):
 
     def _write_pending(self):
         """Write the queued lines, whole lines only and at most PIPE_BUF
-        bytes a write (under _write_lock)."""
-        pending, batch, size = self._pending, [], 0
-        while pending:
-            line = pending[0]  # still first: only a writer takes lines out
-            if size + len(line) > PIPE_BUF:
-                self._write(b"".join(batch))
-                batch, size = [], 0
-            batch.append(pending.popleft())
-            size += len(line)
-        if batch:
-            self._write(b"".join(batch))
+        bytes a write (under _write_lock). The lines queued now are taken
+        with one short loop and joined once; a request's line queued
+        meanwhile waits for the next flush."""
+        popleft = self._pending.popleft  # only a writer takes lines out
+        data = b"".join([popleft() for _ in range(len(self._pending))])
+        start = 0
+        while len(data) - start > PIPE_BUF:
+            end = data.rfind(b"\n", start, start + PIPE_BUF) + 1 or data.index(b"\n", start) + 1
+            self._write(data[start:end])
+            start = end
+        if start < len(data):
+            self._write(data[start:])
 
     def _write(self, data):
         if self._fd is None:

@@ -192,6 +192,28 @@ def test_lines_wait_in_the_queue_until_a_flush_writes_them_whole(tmp_path, monke
     assert len(writes) > 1 and all(len(data) <= PIPE_BUF and data.endswith(b"\n") for data in writes)
 
 
+@settings(max_examples=200)
+@given(lengths=st.lists(st.integers(1, PIPE_BUF - 1), max_size=60), overlong=st.booleans())
+@example(lengths=[PIPE_BUF - 1, 2], overlong=False)  # one byte past PIPE_BUF: two writes
+@example(lengths=[PIPE_BUF - 2, 2], overlong=False)  # exactly PIPE_BUF: one
+def test_a_flush_cuts_its_writes_at_line_ends_only(tmp_path_factory, lengths, overlong):
+    """Check that whatever the lines' lengths, a flush writes every queued
+    line once, in order, in writes that end a line and hold at most
+    PIPE_BUF bytes; a line longer than PIPE_BUF (which the logger never
+    makes) goes out whole, in a write of its own."""
+    logger = logger_without_flusher(tmp_path_factory.mktemp("log") / "access.log")
+    lines = [b"x" * (length - 1) + b"\n" for length in lengths]
+    if overlong:
+        lines.insert(len(lines) // 2, b"y" * (PIPE_BUF + 10) + b"\n")
+    writes = []
+    logger._write = writes.append
+    logger._pending.extend(lines)
+    logger.flush()
+    assert b"".join(writes) == b"".join(lines) and not logger._pending
+    assert all(data.endswith(b"\n") and (len(data) <= PIPE_BUF or data.count(b"\n") == 1) for data in writes)
+    assert all(data for data in writes)
+
+
 def test_a_request_does_not_wait_for_a_write_in_progress(tmp_path):
     """Check that while a write holds the writer's lock (a slow disk), a
     request still logs at once: its line waits in the queue, not the
