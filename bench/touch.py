@@ -11,10 +11,10 @@ its write) runs in one process against an in-memory socket, the
 applications taking turns, REQUESTS requests each, twice: the ceiling and
 the site without an access log, then the site with the project's access
 log (deploy/access_log.py) writing to a file, which gives what a line costs
-beside what a hit costs (issue #17: at most 3 %). Before every request a copy of EVICT_BYTES evicts the caches
-(under load a worker seldom finds its lines still cached) and callgrind
-simulates a 2 MiB last-level cache: the lines missed per request are what
-the request had to bring from memory. The copy's own count is measured on
+beside what a hit costs (issue #17: at most 3 %). Before every request a
+copy of EVICT_BYTES evicts the caches (under load a worker seldom finds its
+lines still cached) and callgrind simulates a 2 MiB last-level cache: the
+lines missed per request are what the request had to bring from memory. The copy's own count is measured on
 its own and taken off. The counts repeat within about 1 % from run to run.
 
 The measuring process does not start the memory tier's sync thread (its
