@@ -81,7 +81,7 @@ class BoundedMemo:
 
     def clear(self):
         with self._lock:
-            self._values.clear()
+            self._values.clear()  # in place: `table` (page_key reads it) stays this dict
             self._bytes = 0
 
     @property
