@@ -1,10 +1,10 @@
 """Debian programs the bench runs (wrk, valgrind): found on the PATH,
-installed from Debian's packages when we are root (as the stack installs
-its servers: deploy/stack/system.py), named otherwise."""
-import os
+installed from Debian's packages when we are root, the way the stack
+installs its servers (deploy/stack/system.py), named otherwise."""
 import shutil
-import subprocess
 import sys
+
+from deploy.stack.system import apt_install, can_install
 
 
 def debian_tool(binary, package=None):
@@ -14,10 +14,8 @@ def debian_tool(binary, package=None):
     found = shutil.which(binary)
     if found:
         return found
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
+    if not can_install():
         raise SystemExit(f"[bench] {binary} is missing: install Debian's package (sudo apt-get install -y {package})")
     print(f"[bench] {binary} is missing: installing {package} with apt-get", file=sys.stderr, flush=True)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", package], check=True, env=env)
+    apt_install([package])
     return shutil.which(binary)

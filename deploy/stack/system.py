@@ -117,7 +117,7 @@ SYSTEM_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 
 def install_or_explain(binary):
     packages = PACKAGES[binary]
-    if not is_root() or not shutil.which("apt-get"):
+    if not can_install():
         raise SystemExit(
             f"[stack] {binary} is missing. Install the Debian packages {', '.join(packages)} "
             f"(PostgreSQL 15, Patroni 3, etcd 3.4 on Debian 12), "
@@ -125,11 +125,21 @@ def install_or_explain(binary):
         )
     say(f"{binary} is missing: installing {' '.join(packages)} with apt-get")
     _no_default_cluster()
+    apt_install(packages)
+    if "etcd-server" in packages:
+        _no_system_etcd()
+
+
+def can_install():
+    """Whether missing Debian packages can be installed here (root, apt-get)."""
+    return is_root() and shutil.which("apt-get") is not None
+
+
+def apt_install(packages):
+    """Install Debian `packages`, without questions (as root)."""
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
     subprocess.run(["apt-get", "install", "-y", "-qq", *packages], check=True, env=env)
-    if "etcd-server" in packages:
-        _no_system_etcd()
 
 
 def _no_system_etcd():

@@ -241,3 +241,21 @@ def test_a_machine_paused_during_the_failover_is_told_apart_from_a_slow_failover
     running = LostLeader("primary", "replica2", time.time() - 20.0, 20.0)
     assert 8.1 <= clock_jump(paused) <= 8.4
     assert clock_jump(running) < 0.1
+
+
+def test_a_missing_bench_program_is_installed_as_root_and_named_otherwise(monkeypatch):
+    """Check that a Debian program the bench needs is installed with the
+    stack's own apt-get step when it may be, and named (with its package)
+    when it may not: never a traceback."""
+    from bench import debian_tools
+
+    installed = []
+    monkeypatch.setattr(debian_tools.shutil, "which", lambda name: f"/usr/bin/{name}" if installed else None)
+    monkeypatch.setattr(debian_tools, "apt_install", installed.extend)
+    monkeypatch.setattr(debian_tools, "can_install", lambda: False)
+    with pytest.raises(SystemExit, match="apt-get install -y valgrind"):
+        debian_tools.debian_tool("valgrind")
+    assert installed == []
+    monkeypatch.setattr(debian_tools, "can_install", lambda: True)
+    assert debian_tools.debian_tool("callgrind_control", "valgrind") == "/usr/bin/callgrind_control"
+    assert installed == ["valgrind"]
