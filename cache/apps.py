@@ -1,5 +1,6 @@
-"""App config: forget per-process caches when tests change the settings they
-depend on; start the cache afresh on a new primary timeline."""
+"""App config: registers the system check; forgets per-process caches when
+tests change the settings they depend on; starts the cache afresh on a new
+primary timeline."""
 from django.apps import AppConfig
 from django.core.signals import setting_changed
 
@@ -21,6 +22,7 @@ class CacheConfig(AppConfig):
     def ready(self):
         from routing import primary_changed
 
+        from . import checks  # noqa: F401  (registers the check)
         from .timeline import on_new_timeline
 
         setting_changed.connect(_settings_changed, dispatch_uid="cache.settings_changed")

@@ -43,8 +43,17 @@ def memory_tier_seconds():
 
 
 def memory_poll_seconds():
-    """How often each process reads the invalidation log (well under the above)."""
+    """The least time between the starts of two reads of the invalidation
+    log by one process (a burst of invalidations costs no more reads)."""
     return float(getattr(settings, "PAGE_CACHE_MEMORY_POLL", 0.1))
+
+
+def memory_wait_seconds():
+    """The longest one read of the invalidation log waits in Redis for an
+    entry. A read that waited it out proves the tier in step until its end,
+    and the next one must end before the tier's knowledge is too old: well
+    under memory_tier_seconds() (cache/checks.py)."""
+    return float(getattr(settings, "PAGE_CACHE_MEMORY_WAIT", 0.3))
 
 
 def memory_tier_bytes():

@@ -1,12 +1,15 @@
 """This process's guarded Redis connection for the page cache (and for ops'
-shared state records): one pool per process, created on first use."""
+shared state records): one pool per process, created on first use. The
+memory tier's log reader, whose reads wait in Redis for news, has a client
+of its own with a socket timeout longer than its wait."""
 import threading
 
 from . import conf
 from .outage import POLICY
-from .redis_guard import RedisGuard
+from .redis_guard import RedisGuard, client_for
 
 _guard = None
+_log_readers = {}  # (connect, socket) timeouts -> client
 _lock = threading.Lock()
 
 
@@ -19,8 +22,24 @@ def redis_guard():
     return _guard
 
 
+def log_reader(wait):
+    """The client for reads of the invalidation log that wait up to `wait`
+    seconds (one connection in practice: only the poller thread reads; a
+    test may read with another wait, so one client per timeout)."""
+    connect_timeout, socket_timeout = conf.redis_timeouts()
+    timeouts = (connect_timeout, socket_timeout + wait)
+    client = _log_readers.get(timeouts)
+    if client is None:
+        with _lock:
+            client = _log_readers.setdefault(timeouts, client_for(conf.redis_url(), timeouts, max_connections=10))
+    return client
+
+
 def reset():
-    """Forget the connection (tests that change REDIS_URL)."""
+    """Forget the connections (tests that change REDIS_URL)."""
     global _guard
     with _lock:
+        if _guard is not None:
+            _guard.retire()
         _guard = None
+        _log_readers.clear()

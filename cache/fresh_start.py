@@ -5,8 +5,9 @@ or after a promotion onto a new timeline (cache/timeline.py).
     start_afresh(client, forget_tag_records=False)
 
 1. mark `pc:resetting` for a few seconds: no fill is stored meanwhile;
-2. bump the generation: every entry cached before is unreachable, and every
-   memory tier empties at its next poll;
+2. bump the generation: every entry cached before is unreachable; an `all`
+   entry in the invalidation log wakes every memory tier's read, and each
+   tier empties at once;
 3. with `forget_tag_records`, delete every tag's record, history and floor:
    after a promotion, positions of the dead timeline can be ahead of the new
    one's, and would refuse every fill until the new timeline passed them;
@@ -22,7 +23,7 @@ from django.db import DatabaseError
 
 from routing.lsn import current_primary_lsn
 
-from .redis_keys import ALL_TAG, GENERATION_KEY, RESETTING_KEY, now_ms, tag_key
+from .redis_keys import ALL_TAG, GENERATION_KEY, LOG_KEY, LOG_LENGTH, RESETTING_KEY, now_ms, tag_key
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ TAG_KEYS = "pc:tag*"   # records (pc:tag:), histories (pc:tag-history:), floors 
 def start_afresh(client, forget_tag_records=False):
     client.set(RESETTING_KEY, "1", ex=RESETTING_SECONDS)
     client.incr(GENERATION_KEY)
+    client.xadd(LOG_KEY, {"t": ALL_TAG}, maxlen=LOG_LENGTH, approximate=True)
     if forget_tag_records:
         forget_every_tag_record(client)
     try:

@@ -1,6 +1,18 @@
 """Keeps this process's memory tier in step with invalidations: a thread
-reads Redis's invalidation log (cache/store.py `read_invalidations`) every
-PAGE_CACHE_MEMORY_POLL seconds and drops the pages whose tags it names.
+reads Redis's invalidation log (cache/store.py `read_invalidations`) and
+drops the pages whose tags it names.
+
+Each read waits in Redis for the next entry, up to PAGE_CACHE_MEMORY_WAIT
+(0.3 s; XREAD BLOCK): an invalidation reaches the tier as soon as it is
+recorded, and a worker with nothing to hear asks about three times a second.
+(It used to ask every 0.1 s: ten wake-ups a second in every worker, which
+cost a loaded worker some 5 % of its hits: docs/performance.md.) Reads
+start at least PAGE_CACHE_MEMORY_POLL (0.1 s) apart, so a burst of
+invalidations costs no more reads than that. A read that waited its whole
+wait for nothing proves the log empty until the wait's end, so the tier
+counts itself in step until then (`synced_as_of`); the wait must stay well
+under PAGE_CACHE_MEMORY_SECONDS, or the tier would stop serving between
+two reads (a system check, `cache/checks.py`).
 
 Whenever the log cannot be trusted to be complete since the last read, the
 tier is cleared instead: a new cache generation (Redis came back from an
@@ -28,11 +40,12 @@ class LogPosition:
         self.epoch = None
 
 
-def poll_once(position, tier=None):
-    """One read of the log, applied to the tier; False if Redis did not answer."""
-    tier = tier or memory.tier
+def poll_once(position, tier=None, wait=0.0):
+    """One read of the log (waiting up to `wait` seconds for an entry),
+    applied to the tier; False if Redis did not answer."""
+    tier = memory.tier if tier is None else tier  # not `or`: an empty tier is falsy (it has a len)
     started = time.monotonic()
-    batch = store.read_invalidations(position.last_id)
+    batch = store.read_invalidations(position.last_id, wait)
     if batch is None:
         return False
     if (batch.generation, batch.epoch) != (position.generation, position.epoch) or batch.gap:
@@ -41,8 +54,22 @@ def poll_once(position, tier=None):
     elif batch.tags:
         tier.drop_tags(batch.tags)
     position.last_id = batch.last_id
-    tier.mark_synced(started)
+    tier.mark_synced(synced_as_of(started, wait, batch.waited_out))
     return True
+
+
+def synced_as_of(started, wait, waited_out):
+    """Until when the log is known to hold nothing the tier has not applied.
+
+    A read started at `started` sees every entry recorded before it. One
+    that Redis held for its whole `wait` and that came back empty saw more:
+    an entry recorded before Redis let it go would have ended the wait, and
+    Redis lets it go no sooner than `wait` after it arrived (which is after
+    `started`). That holds only if Redis's clock kept pace with ours, so
+    the read must also have taken the wait by our clock."""
+    if waited_out and time.monotonic() - started >= wait:
+        return started + wait
+    return started
 
 
 class Poller:
@@ -60,18 +87,22 @@ class Poller:
 
     def _run(self):
         while True:
-            self.tick()
-            time.sleep(conf.memory_poll_seconds())
+            started = time.monotonic()
+            # A read that failed returns at once: wait before the next
+            # anyway, or a Redis outage would spin this thread.
+            self.tick(conf.memory_wait_seconds())
+            time.sleep(max(0.0, started + conf.memory_poll_seconds() - time.monotonic()))
 
-    def tick(self):
-        """One poll, then the hit counters' flush whatever the poll did: the
-        counters queue one item per answer until a flush takes them."""
-        self._guarded(lambda: poll_once(self.position), "memory tier sync failed")
+    def tick(self, wait=0.0):
+        """One read of the log, then the hit counters' flush whatever the
+        read did: the counters queue one item per answer until a flush
+        takes them."""
+        self._guarded(lambda: poll_once(self.position, wait=wait), "memory tier sync failed")
         self._guarded(stats.flush_if_due, "counter flush failed")
 
     def _guarded(self, step, failure):
         """Run `step`, surviving anything (the tier ages out of use meanwhile);
-        a failure is reported once when it starts, not ten times a second."""
+        a failure is reported once when it starts, not at every read."""
         try:
             step()
             self._failing.discard(failure)

@@ -7,6 +7,7 @@ from . import conf
 GENERATION_KEY = "pc:gen"        # bumped after an outage: every entry before it is unreachable
 EPOCH_KEY = "pc:epoch"           # a new one means Redis lost its data
 LOG_KEY = "pc:invlog"            # the invalidation log the memory tiers follow
+LOG_LENGTH = 10_000              # entries the log keeps, about (trimmed by every XADD)
 STATS_KEY = "pc:stats"           # hit / stale / miss / bypass / render counters
 ALL_TAG = "all"                  # every page shows it implicitly (raised after an outage)
 RESETTING_KEY = "pc:resetting"   # set while the cache starts afresh: no fill is stored

@@ -13,6 +13,8 @@ newest LSN trimmed off it). From it a lookup tells when an invalid entry
 *first* missed an invalidation, which is what bounds how long its previous
 copy may still be served (STALE): B after that first one, not the newest.
 """
+from .redis_keys import LOG_KEY, LOG_LENGTH
+
 HISTORY_LENGTH = 16
 HISTORY_SECONDS = 60  # beyond any staleness bound B (MAX_REPLICA_LAG_SECONDS + 1 s)
 
@@ -146,6 +148,6 @@ for _, tag in ipairs(KEYS) do
   redis.call('EXPIRE', history, {HISTORY_SECONDS})
   redis.call('EXPIRE', 'pc:tag-floor:' .. tag, {HISTORY_SECONDS})  -- never outlived by the history
 end
-redis.call('XADD', 'pc:invlog', 'MAXLEN', '~', '10000', '*', 't', ARGV[3])
+redis.call('XADD', '{LOG_KEY}', 'MAXLEN', '~', '{LOG_LENGTH}', '*', 't', ARGV[3])
 return 1
 """

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from routing.lsn import current_primary_lsn
 
 from . import conf, scripts
-from .connection import redis_guard
+from .connection import log_reader, redis_guard
 from .entry import PageCacheEntry
 from .outage import invalidation_lost
 from .redis_keys import EPOCH_KEY, GENERATION_KEY, LOG_KEY, STATS_KEY, key_prefix, lease_key, now_ms
@@ -108,18 +108,23 @@ class InvalidationBatch:
     tags: set
     last_id: bytes
     gap: bool
+    waited_out: bool = False  # Redis held the read its whole wait and nothing came
 
 
 LOG_START = b"0-0"
-LOG_READ = 1000  # more in one poll interval than this, and the memory tiers start afresh
+LOG_READ = 1000  # more in one read than this, and the memory tiers start afresh
 
 
-def read_invalidations(after_id):
+def read_invalidations(after_id, wait=0.0):
     """One round trip: the cache generation, Redis's data epoch (a new one
-    if Redis has none: it lost its data), and the tags
-    invalidated after the log entry `after_id` (None: from the log's end,
-    nothing to apply). None when Redis is unavailable."""
+    if Redis has none: it lost its data), and the tags invalidated after
+    the log entry `after_id` (None: from the log's end, nothing to apply).
+    With `wait` (seconds), Redis holds the reply until an entry arrives or
+    the wait is over (XREAD BLOCK): a worker hears of an invalidation at
+    once, and asks again only every `wait` while nothing happens. None when
+    Redis is unavailable."""
     new_epoch = os.urandom(8).hex().encode()
+    block = max(1, round(wait * 1000)) if wait > 0 else None  # redis-py: None does not block, 0 blocks forever
 
     def run(client):
         pipe = client.pipeline(transaction=False)
@@ -128,26 +133,30 @@ def read_invalidations(after_id):
         if after_id is None:
             pipe.xrevrange(LOG_KEY, count=1)
         else:
-            pipe.xrange(LOG_KEY, min=after_id, count=LOG_READ + 1)
+            pipe.xrange(LOG_KEY, min=after_id, max=after_id)  # still there, or trimmed past?
+            pipe.xread({LOG_KEY: after_id}, count=LOG_READ + 1, block=block)
         return pipe.execute()
 
     if redis_guard().is_open:
         return None  # a request's probe closes it (raising the floor needs the request's database connection)
-    reply = redis_guard().call(run)
+    # A waiting read needs a socket timeout longer than its wait: its own
+    # client, failing through the same guard as every other call.
+    reply = redis_guard().call(lambda _client: run(log_reader(wait)))
     if reply is None:
         return None
-    generation, epoch, entries = reply
-    epoch = epoch or new_epoch
+    generation, epoch = reply[0], reply[1] or new_epoch
     if after_id is None:
+        entries = reply[2]
         return InvalidationBatch(generation, epoch, set(), entries[0][0] if entries else LOG_START, False)
-    # The range starts at the last entry read: if it is gone, the log was
-    # trimmed past it (or Redis lost it) and what came between is unknown.
-    starts_at_mine = bool(entries) and entries[0][0] == after_id
-    gap = (after_id != LOG_START and not starts_at_mine) or len(entries) > LOG_READ
-    new = entries[1:] if starts_at_mine else entries
-    last_id = new[-1][0] if new else (after_id if starts_at_mine else LOG_START)
+    mine_is_there, streams = bool(reply[2]), reply[3]
+    new = streams[0][1] if streams else []
+    # If the entry last read is gone, the log was trimmed past it (or Redis
+    # lost it) and what came between is unknown: a gap, as is more than
+    # one read takes.
+    gap = (after_id != LOG_START and not mine_is_there) or len(new) > LOG_READ
+    last_id = new[-1][0] if new else (after_id if mine_is_there else LOG_START)
     tags = {tag for _, fields in new for tag in fields.get(b"t", b"").decode().split()}
-    return InvalidationBatch(generation, epoch, tags, last_id, gap)
+    return InvalidationBatch(generation, epoch, tags, last_id, gap, waited_out=block is not None and not new)
 
 
 def increment_stats(counts):

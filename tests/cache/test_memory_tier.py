@@ -1,6 +1,7 @@
 """The per-process memory tier: long-lived, yet never behind an invalidation
 by more than PAGE_CACHE_MEMORY_SECONDS, in this process or any other."""
 import gzip
+import threading
 import time
 
 import pytest
@@ -179,6 +180,95 @@ def test_a_log_trimmed_past_the_last_entry_read_clears_the_tier(following, redis
     assert tier.get("/b", 0) is not None
 
 
+READER_NAME = "the-read-under-test"
+
+
+def read_in_background(position, tier, wait, monkeypatch):
+    """poll_once on a thread of its own (as the poller reads), on a Redis
+    connection named READER_NAME (the process's own poller may be waiting
+    in Redis too); join() it for the result."""
+    import redis
+    from django.conf import settings
+
+    named = redis.Redis.from_url(settings.REDIS_URL, client_name=READER_NAME, socket_timeout=wait + 5)
+    monkeypatch.setattr(store, "log_reader", lambda _wait: named)
+    done = []
+    reader = threading.Thread(target=lambda: done.append(memory_sync.poll_once(position, tier, wait=wait)))
+    reader.start()
+    return reader, done
+
+
+def wait_until_blocked_in_redis(redis_client):
+    cluster.wait_until(lambda: any(client["name"] == READER_NAME and "b" in client["flags"]
+                                   for client in redis_client.client_list()), 10,
+                       message="the read to be waiting in Redis")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_read_waiting_for_the_log_returns_with_an_invalidation_as_soon_as_it_is_recorded(
+        following, redis_client, monkeypatch):
+    """Check that a worker's read waits in Redis for news (XREAD BLOCK) and
+    comes back with an invalidation recorded meanwhile, long before its wait
+    is over: the tier hears of it at once, not at its next read."""
+    tier, position = following
+    tier.put("/a", entry(tags=("post:7",)), tier.observed())
+    reader, done = read_in_background(position, tier, 60, monkeypatch)
+    wait_until_blocked_in_redis(redis_client)
+    store.record_invalidation(("post:7",))
+    reader.join(30)
+    assert done == [True] and tier.get("/a", 0) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_starting_afresh_wakes_every_waiting_read_and_empties_its_tier(following, redis_client, monkeypatch):
+    """Check that a new generation (an outage that lost an invalidation, a
+    new primary timeline) reaches a tier whose read is waiting, at once."""
+    from cache.fresh_start import start_afresh
+
+    tier, position = following
+    tier.put("/a", entry(), tier.observed())
+    reader, done = read_in_background(position, tier, 60, monkeypatch)
+    wait_until_blocked_in_redis(redis_client)
+    start_afresh(redis_client)
+    reader.join(30)
+    assert done == [True] and len(tier) == 0
+
+
+def test_a_read_that_waited_its_whole_wait_for_nothing_keeps_the_tier_serving(following):
+    """Check that an empty read counts as news until the end of its wait: a
+    wait longer than the tier's allowance still leaves it serving (were the
+    read dated from its start, the tier would count itself out of date)."""
+    tier, position = following
+    wait = memory.conf.memory_tier_seconds() + 0.2
+    assert memory_sync.poll_once(position, tier, wait=wait)
+    tier.put("/a", entry(), tier.observed())
+    assert tier.get("/a", 0) is not None
+
+
+def test_only_a_read_held_for_its_whole_wait_by_our_clock_proves_the_log_empty_until_its_end():
+    """Check the date an in-step tier gets from a read: its start, unless
+    Redis held it the whole wait for nothing. A read back early with nothing
+    (Redis's clock ran ahead of ours) proves no more than its start."""
+    now = time.monotonic()
+    assert memory_sync.synced_as_of(now - 0.31, 0.3, waited_out=True) == pytest.approx(now - 0.01)
+    assert memory_sync.synced_as_of(now - 0.31, 0.3, waited_out=False) == now - 0.31
+    assert memory_sync.synced_as_of(now - 0.2, 0.3, waited_out=True) == now - 0.2
+
+
+@pytest.mark.parametrize("wait, poll, refused", [
+    (0.3, 0.1, False), (0.4, 0.1, False), (0.45, 0.1, True), (0.0, 0.45, True), (0.0, 0.1, False)])
+def test_a_log_read_longer_than_the_tier_allows_is_refused_by_a_system_check(wait, poll, refused):
+    """Check page_cache.E001: one read of the log (its wait, or the time
+    between two reads) plus a round trip must end inside
+    PAGE_CACHE_MEMORY_SECONDS (0.5 s), or the tier would stop serving
+    between two reads."""
+    from cache.checks import log_reads_keep_the_tier_usable
+
+    with override_settings(PAGE_CACHE_MEMORY_WAIT=wait, PAGE_CACHE_MEMORY_POLL=poll):
+        errors = log_reads_keep_the_tier_usable(None)
+    assert [error.id for error in errors] == (["page_cache.E001"] if refused else [])
+
+
 def test_the_hit_counters_are_flushed_even_while_every_poll_fails(redis_client, monkeypatch):
     """Check that a poll failing again and again (a bug, a log entry it
     cannot read) does not stop the counters' flush: they queue one item per
@@ -206,14 +296,21 @@ def evalsha_calls(redis_client):
     return redis_client.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0)
 
 
+def wait_until_the_tier_follows(redis_client):
+    """This process's poller has read this test's emptied Redis (it holds the
+    epoch that Redis was given at its first read since), and its tier is in
+    step. A read begun before the test emptied Redis may still be waiting."""
+    memory_sync.ensure_running()
+    cluster.wait_until(lambda: memory_sync._poller.position.epoch == redis_client.get("pc:epoch") is not None
+                       and time.monotonic() < memory.tier.usable_until, 5,
+                       message="the tier to have read this test's Redis")
+
+
 @pytest.mark.django_db(transaction=True, databases="__all__")
 def test_a_hot_page_is_served_from_memory_long_after_without_a_redis_lookup(app, redis_client):
     """Check that once in the tier a page is served for longer than the tier's staleness allowance,
     with no Redis lookup, and that an invalidation still reaches it."""
-    since = time.monotonic()
-    memory_sync.ensure_running()
-    cluster.wait_until(lambda: memory.tier.synced_at > since, 2,
-                       message="the tier to have read this test's Redis")
+    wait_until_the_tier_follows(redis_client)
     request(app, "/c/groups/")
     request(app, "/c/groups/")  # a Redis hit, put in the tier
     put_at = time.monotonic()
@@ -274,10 +371,7 @@ def test_with_zero_replicas_a_writer_never_gets_a_copy_its_worker_has_not_seen_i
     making the poller miss the invalidation: a reader without the pin does
     get that old copy)."""
     with override_settings(REPLICA_ALIASES=[]):
-        since = time.monotonic()
-        memory_sync.ensure_running()
-        cluster.wait_until(lambda: memory.tier.synced_at > since, 2,
-                           message="the tier to have read this test's Redis")
+        wait_until_the_tier_follows(redis_client)
         for _ in range(2):
             request(app, "/c/groups/")
         from_memory = request(app, "/c/groups/")
