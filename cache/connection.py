@@ -39,7 +39,5 @@ def reset():
     """Forget the connections (tests that change REDIS_URL)."""
     global _guard
     with _lock:
-        if _guard is not None:
-            _guard.retire()
         _guard = None
         _log_readers.clear()

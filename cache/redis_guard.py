@@ -49,7 +49,6 @@ class RedisGuard:
         self.open_seconds = open_seconds
         self.open_until = 0.0
         self.is_open = False
-        self.retired = False  # replaced by its owner: its calls still finish, its changes are not reported
         self._lock = threading.Lock()
 
     def available(self):
@@ -76,20 +75,14 @@ class RedisGuard:
     def trip(self, error):
         with self._lock:
             self.open_until = time.monotonic() + self.open_seconds
-            if self.is_open or self.retired:
+            if self.is_open:
                 return
             self.is_open = True
         self.policy.opened(error)
 
-    def retire(self):
-        """The owner made a new guard (a test changed REDIS_URL): a call
-        still in flight on this one (the memory tier's read, waiting in
-        Redis up to PAGE_CACHE_MEMORY_WAIT) must not report an outage twice."""
-        self.retired = True
-
     def _close(self):
         with self._lock:
-            if not self.is_open or self.retired:
+            if not self.is_open:
                 return
             try:
                 self.policy.before_close(self.client)

@@ -8,6 +8,7 @@ from routing.lsn import current_primary_lsn
 
 from . import conf, scripts
 from .connection import log_reader, redis_guard
+from .redis_guard import REDIS_ERRORS
 from .entry import PageCacheEntry
 from .outage import invalidation_lost
 from .redis_keys import EPOCH_KEY, GENERATION_KEY, LOG_KEY, STATS_KEY, key_prefix, lease_key, now_ms
@@ -140,9 +141,15 @@ def read_invalidations(after_id, wait=0.0):
     if redis_guard().is_open:
         return None  # a request's probe closes it (raising the floor needs the request's database connection)
     # A waiting read needs a socket timeout longer than its wait: its own
-    # client, failing through the same guard as every other call.
-    reply = redis_guard().call(lambda _client: run(log_reader(wait)))
-    if reply is None:
+    # client. Its failures do not open the guard: a read is in flight
+    # nearly all the time, so a process paused longer than its timeout
+    # (SIGSTOP, a VM's pause) would take every resume for an outage, and
+    # after an outage a Redis without the `all` record starts the cache
+    # afresh. The tier stops serving by itself; requests decide whether
+    # Redis is out.
+    try:
+        reply = run(log_reader(wait))
+    except REDIS_ERRORS:
         return None
     generation, epoch = reply[0], reply[1] or new_epoch
     if after_id is None:

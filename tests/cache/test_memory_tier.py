@@ -269,6 +269,22 @@ def test_a_log_read_longer_than_the_tier_allows_is_refused_by_a_system_check(wai
     assert [error.id for error in errors] == (["page_cache.E001"] if refused else [])
 
 
+def test_a_failed_read_of_the_log_leaves_the_requests_guard_closed(following, monkeypatch):
+    """Check that a read of the log that fails (here: a Redis that is not
+    there) tells the poller so, but does not open the guard the requests
+    use: a read waits in Redis nearly all the time, so a worker paused
+    longer than its timeout would otherwise take every resume for an outage."""
+    import redis
+
+    from cache import redis_guard
+
+    tier, position = following
+    nowhere = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.05, socket_timeout=0.05)
+    monkeypatch.setattr(store, "log_reader", lambda _wait: nowhere)
+    assert memory_sync.poll_once(position, tier, wait=0.3) is False
+    assert redis_guard().is_open is False
+
+
 def test_the_hit_counters_are_flushed_even_while_every_poll_fails(redis_client, monkeypatch):
     """Check that a poll failing again and again (a bug, a log entry it
     cannot read) does not stop the counters' flush: they queue one item per

@@ -140,21 +140,3 @@ def test_a_redis_that_lost_its_data_gets_a_floor_before_it_is_trusted_again(app,
     floor = int(redis_client.get("pc:tag:all").split()[0])
     assert floor >= cluster.primary_lsn() - 1024 * 1024 and floor > 0
 
-
-def test_a_guard_replaced_by_its_owner_reports_nothing_from_the_calls_still_in_flight():
-    """Check that a call finishing on a retired guard (the memory tier's read
-    waits in Redis up to PAGE_CACHE_MEMORY_WAIT; a test changing REDIS_URL
-    replaces the guard meanwhile) neither reports an outage nor a recovery:
-    the new guard reports them, once."""
-    from cache.redis_guard import Policy, RedisGuard
-
-    reported = []
-    guard = RedisGuard("redis://127.0.0.1:1/0", (0.05, 0.05),
-                       Policy(opened=lambda error: reported.append("open"), closed=lambda: reported.append("closed")))
-    guard.trip(OSError("before the owner replaced it"))
-    guard.retire()
-    guard.is_open = False
-    guard.trip(OSError("in flight when the owner replaced it"))
-    guard.is_open = True
-    guard._close()
-    assert reported == ["open"]
