@@ -172,10 +172,9 @@ class BenchStack:
     def remove_earlier_runs_comments(self):
         """Delete the comments earlier runs posted (BENCH_COMMENTS), then
         repair the posts' counts. Kept, they made every run's pages longer
-        than the last: once the peers part's pages outgrew Redis's
-        maxmemory, entries were evicted and measured as renders (a Zipf
-        mix at 0.15 of its ceiling, 2026-12-03). Each run starts from the
-        seeded pages."""
+        than the last (by a fifth after a day of runs on one machine: the
+        hot page 29.8 -> 35.6 KB), so runs were not measuring the same
+        bytes. Each run starts from the seeded pages."""
         patterns = " OR ".join("name LIKE %s" for _ in BENCH_COMMENTS)
         removed = self.query(f"WITH gone AS (DELETE FROM blog_comment WHERE {patterns} RETURNING 1) "
                              "SELECT count(*) FROM gone", BENCH_COMMENTS)[0][0]

@@ -12,7 +12,8 @@ invalidations costs no more reads than that. A read that waited its whole
 wait for nothing proves the log empty until the wait's end, so the tier
 counts itself in step until then (`synced_as_of`); the wait must stay well
 under PAGE_CACHE_MEMORY_SECONDS, or the tier would stop serving between
-two reads (a system check, `cache/checks.py`).
+two reads (a system check, `cache/checks.py`). A failed read does not
+open the requests' Redis guard (cache/store.py says why).
 
 Whenever the log cannot be trusted to be complete since the last read, the
 tier is cleared instead: a new cache generation (Redis came back from an
