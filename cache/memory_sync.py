@@ -4,16 +4,16 @@ drops the pages whose tags it names.
 
 Each read waits in Redis for the next entry, up to PAGE_CACHE_MEMORY_WAIT
 (0.3 s; XREAD BLOCK): an invalidation reaches the tier as soon as it is
-recorded, and a worker with nothing to hear asks about three times a second.
-(It used to ask every 0.1 s: ten wake-ups a second in every worker, which
-cost a loaded worker some 5 % of its hits: docs/performance.md.) Reads
-start at least PAGE_CACHE_MEMORY_POLL (0.1 s) apart, so a burst of
-invalidations costs no more reads than that. A read that waited its whole
-wait for nothing proves the log empty until the wait's end, so the tier
-counts itself in step until then (`synced_as_of`); the wait must stay well
-under PAGE_CACHE_MEMORY_SECONDS, or the tier would stop serving between
-two reads (a system check, `cache/checks.py`). A failed read does not
-open the requests' Redis guard (cache/store.py says why).
+recorded, and a worker with nothing to hear asks about three times a
+second (it asked every 0.1 s before: a third of the Redis commands now,
+and fewer wake-ups; docs/performance.md). Reads start at least
+PAGE_CACHE_MEMORY_POLL (0.1 s) apart, so a burst of invalidations costs
+no more reads than that. A read that waited its whole wait for nothing
+proves the log empty until the wait's end, so the tier counts itself in
+step until then (`synced_as_of`); the wait must stay well under
+PAGE_CACHE_MEMORY_SECONDS, or the tier would stop serving between two
+reads (a system check, `cache/checks.py`). A failed read does not open
+the requests' Redis guard (cache/store.py says why).
 
 Whenever the log cannot be trusted to be complete since the last read, the
 tier is cleared instead: a new cache generation (Redis came back from an
