@@ -160,7 +160,6 @@ class BenchStack:
         self.manage("migrate", "--noinput", "-v", "0", database=database)
         if database == "blog":
             self.manage("collectstatic", "--noinput", "-v", "0")
-        if database == "blog":
             self.remove_earlier_runs_comments()
         have = self.post_count(database)
         if have < posts:

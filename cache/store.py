@@ -8,9 +8,9 @@ from routing.lsn import current_primary_lsn
 
 from . import conf, scripts
 from .connection import log_reader, redis_guard
-from .redis_guard import REDIS_ERRORS
 from .entry import PageCacheEntry
 from .outage import invalidation_lost
+from .redis_guard import REDIS_ERRORS
 from .redis_keys import EPOCH_KEY, GENERATION_KEY, LOG_KEY, STATS_KEY, key_prefix, lease_key, now_ms
 
 FRESH, INVALIDATED, BEHIND_PIN, PAST_TTL, ABSENT = 1, 2, 3, 4, 0

@@ -317,9 +317,13 @@ def wait_until_the_tier_follows(redis_client):
     epoch that Redis was given at its first read since), and its tier is in
     step. A read begun before the test emptied Redis may still be waiting."""
     memory_sync.ensure_running()
-    cluster.wait_until(lambda: memory_sync._poller.position.epoch == redis_client.get("pc:epoch") is not None
-                       and time.monotonic() < memory.tier.usable_until, 5,
-                       message="the tier to have read this test's Redis")
+
+    def following_this_redis():
+        epoch = redis_client.get("pc:epoch")
+        return (epoch is not None and memory_sync._poller.position.epoch == epoch
+                and time.monotonic() < memory.tier.usable_until)
+
+    cluster.wait_until(following_this_redis, 5, message="the tier to have read this test's Redis")
 
 
 @pytest.mark.django_db(transaction=True, databases="__all__")

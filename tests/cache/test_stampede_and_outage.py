@@ -139,4 +139,3 @@ def test_a_redis_that_lost_its_data_gets_a_floor_before_it_is_trusted_again(app,
                        and not redis_guard().is_open, timeout=10, message="the breaker to close")
     floor = int(redis_client.get("pc:tag:all").split()[0])
     assert floor >= cluster.primary_lsn() - 1024 * 1024 and floor > 0
-
