@@ -185,11 +185,12 @@ def sync_worker():
     sys.argv = ["gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "wsgi:application"]
     from gunicorn.app.wsgiapp import WSGIApplication
 
-    from deploy import http_response, proxy_trust
+    from deploy import http_response, proxy_trust, wsgi_environ
 
     app = WSGIApplication()
     worker = app.cfg.worker_class(1, os.getpid(), [], app, 30, app.cfg, app.cfg.logger_class(app.cfg))
-    http_response.install(app.cfg)
+    http_response.install(app.cfg)  # what the project's workers install in init_process
+    wsgi_environ.install(app.cfg)
     proxy_trust.install()
     return worker, app
 

@@ -42,6 +42,7 @@ fixed format, and writes many lines at once. What it guarantees:
 The error log is gunicorn's, unchanged.
 """
 import atexit
+import logging
 import os
 import re
 import threading
@@ -160,7 +161,8 @@ def careful_line(resp, environ, request_time):
 
 
 class AccessLogger(glogging.Logger):
-    """gunicorn's Logger with `access()` replaced (see the module docstring)."""
+    """gunicorn's Logger with `access()` replaced (see the module docstring)
+    and `debug()` made cheap when nothing is logged at that level."""
 
     def __init__(self, cfg):
         self._fd = None
@@ -179,6 +181,7 @@ class AccessLogger(glogging.Logger):
     # --- configuration ----------------------------------------------------
     def setup(self, cfg):
         super().setup(cfg)
+        self._debug_enabled = self.error_log.isEnabledFor(logging.DEBUG)
         # gunicorn's own handler for the access log is not used: drop it.
         for handler in list(self.access_log.handlers):
             if getattr(handler, "_gunicorn", False):
@@ -222,6 +225,14 @@ class AccessLogger(glogging.Logger):
                 self._write_lock.release()
         else:
             self._reopen = True
+
+    def debug(self, msg, *args, **kwargs):
+        """gunicorn logs every request at debug level (its default
+        pre_request hook), four calls into logging deep even when the error
+        log is above that level (1.2 % of a gthread worker's samples serving
+        hits, py-spy, stop 34): here one test, unless the level is debug."""
+        if self._debug_enabled:
+            super().debug(msg, *args, **kwargs)
 
     # --- the hot path -------------------------------------------------------
     def access(self, resp, req, environ, request_time):

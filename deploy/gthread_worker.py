@@ -1,6 +1,7 @@
 """gunicorn's gthread worker, spreading keep-alive connections evenly over
 the workers, and answering with deploy/http_response.py's Response (its
-trusted-proxy check remembered: deploy/proxy_trust.py). Its
+trusted-proxy check remembered: deploy/proxy_trust.py; what never changes
+in a request's environ made once: deploy/wsgi_environ.py). Its
 thread pool skips Sentry's submit wrapper when it has nothing to do
 (ops/sentry.py, `pool_submit`): the worker submits every request.
 
@@ -36,7 +37,7 @@ import time
 
 from gunicorn.workers import gthread
 
-from deploy import connection_balance, http_response, proxy_trust, slow_clients
+from deploy import connection_balance, http_response, proxy_trust, slow_clients, wsgi_environ
 from ops import sentry
 
 # Whose body the site never reads: a GET that declares one (a cache hit,
@@ -64,6 +65,7 @@ class ThreadWorker(gthread.ThreadWorker):
 
     def init_process(self):
         http_response.install(self.cfg)
+        wsgi_environ.install(self.cfg)
         proxy_trust.install()
         self.threads = self.cfg.threads  # read per request: gunicorn's Config looks it up each time
         self.clock = slow_clients.RequestClock()

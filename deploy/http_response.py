@@ -235,8 +235,15 @@ def _prepare(headers):
 
 def _kept_as_is(value):
     """Whether gunicorn would keep this value of an accepted name unchanged:
-    a string its value expression matches, with nothing to strip."""
-    return (type(value) is str and wsgi.HEADER_VALUE_RE.fullmatch(value) is not None
+    a string its value expression matches, with nothing to strip. Printable
+    ASCII, which the expression takes, is told by two string methods in
+    half the time of the expression (a hit's request id and Server-Timing:
+    3 % of a gthread worker's samples before, py-spy, stop 34)."""
+    if type(value) is not str:
+        return False
+    if value.isascii() and value.isprintable():  # no tab: only a space could need stripping
+        return value == "" or (value[0] != " " and value[-1] != " ")
+    return (wsgi.HEADER_VALUE_RE.fullmatch(value) is not None
             and value[:1] not in " \t" and value[-1:] not in " \t") or value == ""
 
 

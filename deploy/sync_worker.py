@@ -1,17 +1,19 @@
 """gunicorn's sync worker, answering with deploy/http_response.py's Response
 (offered to the application as `send_prepared`), its trusted-proxy check
-remembered (deploy/proxy_trust.py).
+remembered (deploy/proxy_trust.py), what never changes in a request's
+environ made once (deploy/wsgi_environ.py).
 
     GUNICORN_WORKER_CLASS=sync    # deploy/gunicorn.conf.py then uses this class
 """
 from gunicorn.workers import sync
 
-from deploy import http_response, proxy_trust
+from deploy import http_response, proxy_trust, wsgi_environ
 
 
 class SyncWorker(sync.SyncWorker):
     def init_process(self):
         http_response.install(self.cfg)
+        wsgi_environ.install(self.cfg)
         proxy_trust.install()
         super().init_process()
 

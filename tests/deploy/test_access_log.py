@@ -166,6 +166,20 @@ def test_a_huge_request_still_makes_one_line_under_pipe_buf():
     assert LINE.match(line[:-1]).group(8).endswith("...")
 
 
+@pytest.mark.parametrize("level", ["info", "debug"])
+def test_a_debug_line_reaches_the_error_log_only_at_debug_level(tmp_path, level):
+    """Check that gunicorn's per-request debug line is written at debug
+    level, and below it never even handed to logging."""
+    config = Config()
+    config.set("loglevel", level)
+    config.set("errorlog", str(tmp_path / "error.log"))
+    logger = AccessLogger(config)
+    handed = []
+    logger.error_log.debug = lambda msg, *args, **kwargs: handed.append(msg % args)
+    logger.debug("%s %s", "GET", "/posts/hello/")
+    assert handed == (["GET /posts/hello/"] if level == "debug" else [])
+
+
 def logger_without_flusher(path):
     """An AccessLogger writing to `path` whose flusher thread never starts:
     it writes on flush() (and past MAX_PENDING) only."""

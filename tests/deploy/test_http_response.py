@@ -184,6 +184,21 @@ def test_settled_settings_read_as_plain_attributes_with_the_same_values():
     assert "worker_class" not in vars(config) and config.worker_class.__name__ == "SyncWorker"
 
 
+@given(value=st.one_of(st.text(alphabet=st.characters(max_codepoint=0x110, blacklist_categories=("Cs",))),
+                       st.text(alphabet=" \t\x00\x7f\xff!~ab"), st.binary(max_size=4), st.none()))
+def test_a_value_is_taken_as_is_exactly_when_gunicorn_would_keep_it(value):
+    """Check the quick test of a header value against gunicorn's own
+    process_headers: kept unchanged exactly when gunicorn neither refuses
+    nor strips it."""
+    response = gunicorn_wsgi.Response(Request("GET", (1, 1), False), None, Config())
+    try:
+        response.process_headers([("X-Value", value)])
+        gunicorn_keeps = response.headers == [("X-Value", value)]
+    except Exception:
+        gunicorn_keeps = False
+    assert http_response._kept_as_is(value) == gunicorn_keeps
+
+
 def test_a_hop_by_hop_name_kept_once_is_checked_again_with_another_value():
     """Check that `Upgrade: websocket`, which gunicorn keeps, does not make
     `Upgrade` a name whose other values pass unchecked: gunicorn drops
