@@ -185,13 +185,11 @@ def sync_worker():
     sys.argv = ["gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "wsgi:application"]
     from gunicorn.app.wsgiapp import WSGIApplication
 
-    from deploy import http_response, proxy_trust, wsgi_environ
+    from deploy import worker_process
 
     app = WSGIApplication()
     worker = app.cfg.worker_class(1, os.getpid(), [], app, 30, app.cfg, app.cfg.logger_class(app.cfg))
-    http_response.install(app.cfg)  # what the project's workers install in init_process
-    wsgi_environ.install(app.cfg)
-    proxy_trust.install()
+    worker_process.install(app.cfg)  # as the project's workers do in init_process
     return worker, app
 
 

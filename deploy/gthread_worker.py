@@ -37,7 +37,7 @@ import time
 
 from gunicorn.workers import gthread
 
-from deploy import connection_balance, http_response, proxy_trust, slow_clients, wsgi_environ
+from deploy import connection_balance, http_response, slow_clients, worker_process
 from ops import sentry
 
 # Whose body the site never reads: a GET that declares one (a cache hit,
@@ -64,9 +64,7 @@ class ThreadWorker(gthread.ThreadWorker):
         self.seat = connection_balance.board.seat_for(self)
 
     def init_process(self):
-        http_response.install(self.cfg)
-        wsgi_environ.install(self.cfg)
-        proxy_trust.install()
+        worker_process.install(self.cfg)
         self.threads = self.cfg.threads  # read per request: gunicorn's Config looks it up each time
         self.clock = slow_clients.RequestClock()
         self.serving = threading.local()  # .conn: the connection this pool thread serves a request of

@@ -14,7 +14,7 @@ At most REMEMBERED_PEERS answers are kept; past that the memory starts
 afresh (a site served without a proxy sees many client addresses: each
 costs gunicorn's check once more, never a wrong answer).
 
-    proxy_trust.install()    # in a worker process (deploy/gthread_worker.py, deploy/sync_worker.py)
+    proxy_trust.install()    # in a worker process (deploy/worker_process.py)
 """
 from gunicorn.http import message
 

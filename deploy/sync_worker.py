@@ -7,14 +7,12 @@ environ made once (deploy/wsgi_environ.py).
 """
 from gunicorn.workers import sync
 
-from deploy import http_response, proxy_trust, wsgi_environ
+from deploy import http_response, worker_process
 
 
 class SyncWorker(sync.SyncWorker):
     def init_process(self):
-        http_response.install(self.cfg)
-        wsgi_environ.install(self.cfg)
-        proxy_trust.install()
+        worker_process.install(self.cfg)
         super().init_process()
 
     def load_wsgi(self):

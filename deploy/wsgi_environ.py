@@ -1,7 +1,6 @@
 """What gunicorn redoes for every request's environ, done once per worker
-process. The project's workers (deploy/gthread_worker.py,
-deploy/sync_worker.py) call `install` after the fork, beside
-deploy/http_response.py's.
+process: the project's workers call `install` after the fork
+(deploy/worker_process.py).
 
 For every request gunicorn's `wsgi.create`
 - asks the process's environment for SCRIPT_NAME: `os.environ` encodes the
