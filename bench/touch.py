@@ -189,7 +189,7 @@ def sync_worker():
 
     app = WSGIApplication()
     worker = app.cfg.worker_class(1, os.getpid(), [], app, 30, app.cfg, app.cfg.logger_class(app.cfg))
-    worker_process.install(app.cfg)  # as the project's workers do in init_process
+    worker_process.install(app.cfg, worker.log)  # as the project's workers do in init_process
     return worker, app
 
 
@@ -223,6 +223,7 @@ def measure(hot, requests):
     gc.freeze()  # as deploy/gunicorn.conf.py's pre_fork does once the site is loaded
     memory_sync.ensure_running = lambda: None  # see the module's docstring
     memory.tier.usable_until = float("inf")
+    from deploy import request_clock
     from deploy.http_response import offering_prepared
 
     from bench import ceiling_app
@@ -236,12 +237,18 @@ def measure(hot, requests):
     def one(sock=None):
         worker.handle(listener, sock or MemorySocket(request), client)
 
-    for name in ("ceiling", "site", "site_logged"):  # warm: the site's first request fills its memory tier
+    def use(name):
+        # The request is timed only for a logger that writes lines, as in
+        # the project's workers (deploy/request_clock.py).
         worker.wsgi, worker.log = runs[name]
+        request_clock.install(worker.log)
+
+    for name in ("ceiling", "site", "site_logged"):  # warm: the site's first request fills its memory tier
+        use(name)
         for _ in range(requests):
             one()
     logged.flush()
-    worker.wsgi, worker.log = runs["site"]
+    use("site")
     answer = RecordingSocket(request)
     one(answer)
     if b"\r\nX-Cache: HIT\r\n" not in answer.written:
@@ -249,7 +256,7 @@ def measure(hot, requests):
     evict = bytearray(EVICT_BYTES)
     for round_number in range(ROUNDS):
         for name in APPS:
-            worker.wsgi, worker.log = runs[name]
+            use(name)
             callgrind("-i", "on")
             callgrind("-z")
             for _ in range(requests):

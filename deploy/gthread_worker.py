@@ -64,7 +64,7 @@ class ThreadWorker(gthread.ThreadWorker):
         self.seat = connection_balance.board.seat_for(self)
 
     def init_process(self):
-        worker_process.install(self.cfg)
+        worker_process.install(self.cfg, self.log)
         self.threads = self.cfg.threads  # read per request: gunicorn's Config looks it up each time
         self.clock = slow_clients.RequestClock()
         self.serving = threading.local()  # .conn: the connection this pool thread serves a request of

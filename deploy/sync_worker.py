@@ -12,7 +12,7 @@ from deploy import http_response, worker_process
 
 class SyncWorker(sync.SyncWorker):
     def init_process(self):
-        worker_process.install(self.cfg)
+        worker_process.install(self.cfg, self.log)
         super().init_process()
 
     def load_wsgi(self):

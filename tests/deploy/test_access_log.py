@@ -55,6 +55,15 @@ def test_a_line_holds_the_projects_fields():
     assert line == '127.0.0.1 "GET /posts/hello/ HTTP/1.1" 200 1234 12ms rid=a1b2c3d4e5f6 cache=HIT "curl/8.5"\n'
 
 
+def test_the_time_is_read_in_seconds_as_the_projects_workers_give_it():
+    """Check that a request's time given as a float of seconds (the
+    project's workers: deploy/request_clock.py) is logged in whole
+    milliseconds, as gunicorn's timedelta is."""
+    resp, environ = request_of()
+    assert " 12ms " in format_line(resp, environ, 0.0129)
+    assert " 0ms " in format_line(resp, environ, 0.0)
+
+
 def test_gunicorns_own_format_lets_a_client_forge_a_line(tmp_path):
     """Check the bad case: gunicorn's access log, in the project's old format,
     writes a user agent's newline as is, so one request reads as two."""
@@ -122,20 +131,21 @@ FIELDS = {"client": "REMOTE_ADDR", "method": "REQUEST_METHOD", "uri": "RAW_URI",
 
 
 @settings(max_examples=400)
-@example(field="client", value="a b", other="curl/8.5", missing=set(), status="200 OK", sent=1, microseconds=1)
-@example(field="request_id", value="a b", other="curl/8.5", missing=set(), status="200 OK", sent=1, microseconds=1)
-@example(field="cache", value="a b", other="curl/8.5", missing=set(), status="200 OK", sent=1, microseconds=1)
-@example(field="uri", value="/" * 760, other="curl/8.5", missing=set(), status="200 OK", sent=1, microseconds=1)
+@example(field="client", value="a b", other="curl/8.5", missing=set(), status="200 OK", sent=1, microseconds=1, in_seconds=False)
+@example(field="request_id", value="a b", other="curl/8.5", missing=set(), status="200 OK", sent=1, microseconds=1, in_seconds=False)
+@example(field="cache", value="a b", other="curl/8.5", missing=set(), status="200 OK", sent=1, microseconds=1, in_seconds=False)
+@example(field="uri", value="/" * 760, other="curl/8.5", missing=set(), status="200 OK", sent=1, microseconds=1, in_seconds=False)
 @given(field=st.sampled_from([*FIELDS, "request_id", "cache"]), value=FIELD, other=st.just("curl/8.5") | FIELD,
        missing=st.sets(st.sampled_from(["REMOTE_ADDR", "HTTP_USER_AGENT", "RAW_URI"])),
        status=st.sampled_from(["200 OK", "304 Not Modified", "", None]),
-       sent=st.integers(0, 10**9), microseconds=st.integers(-10**7, 10**10))
+       sent=st.integers(0, 10**9), microseconds=st.integers(-10**7, 10**10), in_seconds=st.booleans())
 def test_the_quick_line_is_the_careful_one_whenever_it_is_taken(field, value, other, missing, status, sent,
-                                                                microseconds):
+                                                                microseconds, in_seconds):
     """Check that the one-f-string line and its check in C give exactly the
     bytes of the careful line (every field cut and escaped) whatever one
     field holds, beside a plain request or a second odd field (the user
-    agent): the quick path is taken only where escaping would change nothing."""
+    agent), the time given in seconds or as a timedelta: the quick path is
+    taken only where escaping would change nothing."""
     resp, environ = request_of(agent=other)
     resp.status, resp.sent = status, sent
     for name in missing:
@@ -145,7 +155,7 @@ def test_the_quick_line_is_the_careful_one_whenever_it_is_taken(field, value, ot
     else:
         resp.headers = [(name, value if name.lower() == "x-" + field.replace("_", "-") else header)
                         for name, header in resp.headers]
-    took = timedelta(microseconds=microseconds)
+    took = microseconds / 1e6 if in_seconds else timedelta(microseconds=microseconds)  # the project's workers, gunicorn's
     assert encoded_line(resp, environ, took) == careful_line(resp, environ, took).encode("ascii", "backslashreplace")
 
 
