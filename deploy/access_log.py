@@ -129,10 +129,9 @@ def encoded_line(resp, environ, request_time):
     with the module."""
     client = environ.get("REMOTE_ADDR") or "-"
     request_id, cache = response_ids(resp.headers)
-    # The project's workers' float of seconds inline: `milliseconds` is a call more.
     line = (f'{client} "{environ.get("REQUEST_METHOD", "-")} {environ.get("RAW_URI", "-")} '
             f'{environ.get("SERVER_PROTOCOL", "-")}" {resp.status[:3] if resp.status else "-"} {resp.sent} '
-            f'{int(request_time * 1000) if type(request_time) is float else milliseconds(request_time)}ms '
+            f'{milliseconds(request_time)}ms '
             f'rid={request_id} cache={cache} "{environ.get("HTTP_USER_AGENT", "-")}"\n')
     if len(line) <= WHOLE and line.isascii():
         data = line.encode()  # ASCII: UTF-8's fast path, without parsing an argument
