@@ -274,12 +274,14 @@ def test_a_failed_read_of_the_log_leaves_the_requests_guard_closed(following, mo
     there) tells the poller so, but does not open the guard the requests
     use: a read waits in Redis nearly all the time, so a worker paused
     longer than its timeout would otherwise take every resume for an outage."""
-    import redis
-
     from cache import redis_guard
+    from cache.redis_guard import client_for
 
     tier, position = following
-    nowhere = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.05, socket_timeout=0.05)
+    # Made as the log reader's own client is, without retries: redis-py's
+    # default retries a connect three times over up to 14 s, on into the
+    # tests after this one, in the page cache's sync thread.
+    nowhere = client_for("redis://127.0.0.1:1/0", (0.05, 0.05))
     monkeypatch.setattr(store, "log_reader", lambda _wait: nowhere)
     assert memory_sync.poll_once(position, tier, wait=0.3) is False
     assert redis_guard().is_open is False
